@@ -1,0 +1,45 @@
+# Vanishing Gradients: the course's front door.
+#   make lab    create .venv if needed, install the course, open JupyterLab on notebooks/
+#   make test   same set-up, then run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+NB     ?=
+
+.PHONY: lab test lint format release selfcheck bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+test: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+release: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grader release
+
+selfcheck: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make selfcheck NB=notebooks/00_backprop_refresher.ipynb"; exit 2; }
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grader selfcheck "$(NB)"
+
+bench: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/run.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,46 @@
+"""nbgrader configuration of the course (loaded by ./nbgrader_config.py and by `python -m grader`).
+
+Paths are relative to the repository root. Instructor state (submissions, autograded copies,
+feedback, the gradebook) lives under grader/course/, which git ignores.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# --- the course directory ------------------------------------------------------------------
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.course_id = "vanishing-gradients"
+c.CourseDirectory.source_directory = "solutions"  # complete answers + hidden tests
+c.CourseDirectory.release_directory = "notebooks"  # what learners get (committed)
+c.CourseDirectory.submitted_directory = "grader/course/submitted"
+c.CourseDirectory.autograded_directory = "grader/course/autograded"
+c.CourseDirectory.feedback_directory = "grader/course/feedback"
+c.CourseDirectory.solution_directory = "grader/course/solution"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "grader", "course", "gradebook.db")
+
+# --- what the release looks like ----------------------------------------------------------
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# --- running student code -----------------------------------------------------------------
+# Seconds per cell; an endless loop is interrupted there and the remaining cells still run.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+# Bound what a runaway print loop or a deep traceback can write into the graded notebook.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 60
+
+# A test cell with anything on stderr scores 0. The grading helpers (vanishing.grading) silence
+# warnings while they run student code; this removes the warnings that still reach stderr
+# (a numpy RuntimeWarning or a matplotlib UserWarning written as "file:line: XWarning: ...",
+# and matplotlib's logged font warnings). Any other stderr output still zeroes the cell.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)^.*:\d+: \w*Warning: |^\w*Warning: |^findfont: |^Matplotlib is building the font cache"
+)
+
+# A learner who deletes a test cell does not escape it: autograde puts it back.
+c.OverwriteCells.add_missing_cells = True

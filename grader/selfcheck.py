@@ -1,0 +1,151 @@
+"""Grade a learner's own notebook against the full tests, hidden ones included.
+
+Everything happens in a throw-away course directory: the assignment's source (from
+``solutions/``) is copied there, the learner's notebook is copied in as a submission, and
+nbgrader's ``generate_assignment`` and ``autograde`` run on the copies. The learner's file is
+only ever read.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.course import ROOT, Course, GradingError, course_config
+
+STUDENT = "learner"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Item:
+    """One graded cell: a test cell (autograded) or a written answer (graded by a person)."""
+
+    grade_id: str
+    score: float | None
+    max_score: float
+    manual: bool
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.manual and self.score is not None and self.score >= self.max_score
+
+
+@dataclass
+class Report:
+    notebook: Path
+    assignment: str
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def auto(self) -> list[Item]:
+        return [i for i in self.items if not i.manual]
+
+    @property
+    def score(self) -> float:
+        return sum(i.score or 0.0 for i in self.auto)
+
+    @property
+    def max_score(self) -> float:
+        return sum(i.max_score for i in self.auto)
+
+    def __str__(self) -> str:
+        lines = [
+            f"Self-check of {self.notebook} (assignment {self.assignment})",
+            "graded against the full tests, hidden tests included; your file was not changed.",
+            "",
+        ]
+        width = max([len(i.grade_id) for i in self.items] + [8])
+        for it in self.items:
+            if it.manual:
+                status, pts = "manual", f"  ? / {it.max_score:g}"
+            else:
+                status = "ok" if it.passed else "FAILED"
+                pts = f"{it.score or 0:g} / {it.max_score:g}"
+            lines.append(f"  {status:<7}{it.grade_id:<{width}}  {pts:>9}")
+            for msg_line in it.message.splitlines():
+                lines.append(f"           {msg_line}")
+        manual = sum(i.max_score for i in self.items if i.manual)
+        lines += ["", f"Autograded total: {self.score:g} / {self.max_score:g} points"]
+        if manual:
+            lines.append(f"Written answers ({manual:g} points) are graded by a person, "
+                         "not by this check.")
+        return "\n".join(lines)
+
+
+def find_assignment(notebook: Path, source_root: Path) -> str:
+    """The assignment a notebook belongs to: its file stem, else its folder's name."""
+    for name in (notebook.stem, notebook.parent.name):
+        if (source_root / name).is_dir() and any((source_root / name).glob("*.ipynb")):
+            return name
+    known = sorted(p.name for p in source_root.iterdir() if p.is_dir()) if source_root.is_dir() else []
+    raise GradingError(
+        f"{notebook} matches no assignment in {source_root}; "
+        f"known assignments: {', '.join(known) or 'none'}"
+    )
+
+
+def _failure(cell) -> str:
+    """What a failed test cell says: the exception and its message, or the stderr text."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            msg = _ANSI.sub("", f"{out.get('ename', 'Error')}: {out.get('evalue', '')}").strip()
+            lines = msg.splitlines()
+            return "\n".join(lines[:12] + (["..."] if len(lines) > 12 else []))
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            first = _ANSI.sub("", out.get("text", "")).strip().splitlines()[:3]
+            return "wrote to stderr (a test cell must not): " + " / ".join(first)
+    return ""
+
+
+def selfcheck(notebook: str | Path, source_root: Path | None = None) -> Report:
+    """Grade ``notebook`` in a temporary course; return the per-exercise :class:`Report`."""
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise GradingError(f"no such notebook: {notebook}")
+    source_root = Path(source_root) if source_root else ROOT / "solutions"
+    assignment = find_assignment(notebook.resolve(), source_root)
+    nbformat.read(notebook, as_version=4)  # fail early, and clearly, on a broken file
+
+    with tempfile.TemporaryDirectory(prefix="vanishing-selfcheck-") as tmp:
+        course = Course(course_config(tmp))
+        shutil.copytree(source_root / assignment, course.directory("source", ".", assignment),
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        nb_ids = course.notebooks(assignment)
+        target = notebook.stem if notebook.stem in nb_ids else nb_ids[0]
+        subdir = course.directory("submitted", STUDENT, assignment)
+        subdir.mkdir(parents=True)
+        shutil.copyfile(notebook, subdir / f"{target}.ipynb")
+
+        course.release([assignment])
+        course.autograde_one(course.submissions(assignment, STUDENT)[0])
+
+        graded = nbformat.read(course.directory("autograded", STUDENT, assignment)
+                               / f"{target}.ipynb", as_version=4)
+        messages = {}
+        for cell in graded.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                messages[meta["grade_id"]] = _failure(cell)
+
+        report = Report(notebook, assignment)
+        order = [c.metadata.nbgrader.grade_id for c in graded.cells
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        grades = course.grades(assignment, STUDENT).get(target, {})
+        for gid in order:
+            score, max_score, needs_manual = grades[gid]
+            manual = gid not in messages
+            if manual and score is not None and not needs_manual:
+                manual = False  # an unchanged written answer: 0 points, "No response"
+            item = Item(gid, score, max_score, manual)
+            if not manual and not item.passed:
+                item.message = messages.get(gid) or "no response"
+            report.items.append(item)
+        return report
