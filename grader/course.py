@@ -78,6 +78,9 @@ class Course:
         self.config.NbGraderAPI.log_level = log_level
         self.api = NbGraderAPI(config=self.config)
         self.coursedir = self.api.coursedir
+        db = self.coursedir.db_url
+        if db.startswith("sqlite:///"):  # sqlite creates the file, not its folder
+            Path(db[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
 
     # --- where things are ----------------------------------------------------------------
     @property
@@ -118,7 +121,10 @@ class Course:
     @staticmethod
     def _checked(result: dict, what: str) -> str:
         if not result.get("success", False):
-            raise GradingError(f"{what} failed\n{result.get('log', '')}\n{result.get('error', '')}")
+            # nbgrader logs the full traceback, then returns it again: keep the end of each
+            log = "\n".join(result.get("log", "").strip().splitlines()[-15:])
+            error = "\n".join(result.get("error", "").strip().splitlines()[-15:])
+            raise GradingError(f"{what} failed\n{log}\n{error}".rstrip())
         return result.get("log", "")
 
     def release(self, assignments: Iterable[str] | None = None) -> list[str]:

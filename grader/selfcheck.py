@@ -64,7 +64,7 @@ class Report:
         width = max([len(i.grade_id) for i in self.items] + [8])
         for it in self.items:
             if it.manual:
-                status, pts = "manual", f"  ? / {it.max_score:g}"
+                status, pts = "written", f"? / {it.max_score:g}"
             else:
                 status = "ok" if it.passed else "FAILED"
                 pts = f"{it.score or 0:g} / {it.max_score:g}"
@@ -141,11 +141,11 @@ def selfcheck(notebook: str | Path, source_root: Path | None = None) -> Report:
         grades = course.grades(assignment, STUDENT).get(target, {})
         for gid in order:
             score, max_score, needs_manual = grades[gid]
-            manual = gid not in messages
-            if manual and score is not None and not needs_manual:
-                manual = False  # an unchanged written answer: 0 points, "No response"
+            manual = gid not in messages  # a markdown answer, graded by a person
             item = Item(gid, score, max_score, manual)
-            if not manual and not item.passed:
-                item.message = messages.get(gid) or "no response"
+            if manual and not needs_manual:
+                item.message = "no response yet: write your answer in this cell"
+            elif not manual and not item.passed:
+                item.message = messages.get(gid) or "failed"
             report.items.append(item)
         return report

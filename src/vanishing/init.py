@@ -70,7 +70,7 @@ def xavier_uniform(shape, gain: float = 1.0, rng=None, dtype=np.float64) -> np.n
 
 
 def xavier_normal(shape, gain: float = 1.0, rng=None, dtype=np.float64) -> np.ndarray:
-    r""":math:`\mathcal N(0, \sigma^2)`, :math:`\sigma = g\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
+    r"""Normal, :math:`\sigma = g\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
     fan_in, fan_out, gain, rng, dtype = _prepare(shape, gain, rng, dtype)
     std = gain * np.sqrt(2.0 / (fan_in + fan_out))
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)

@@ -1,0 +1,341 @@
+r"""Interactive explorers for the notebooks.
+
+:func:`explore` is the pure computation (a forward and backward pass through a fresh deep
+net); :class:`GradientFlowExplorer` puts sliders on it and redraws one figure in place.
+
+Display: with ``%matplotlib widget`` (ipympl) the figure's own canvas is the widget and is
+redrawn with ``draw_idle``; with any other backend (inline, or plain ``nbconvert`` execution
+without a browser) the figure is rendered off-screen to PNG and shown in an
+``ipywidgets.Image``. Either way the same :class:`~matplotlib.figure.Figure` and the same
+artists are updated (``set_data``), never rebuilt. When displayed, a PNG snapshot travels with
+the widget so that static renderings of the notebook still show the figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import functional as F
+from . import init as initialisers
+from . import losses, nn
+from ._checks import check_dtype, check_positive, check_rng
+from .plots import depth_colours, histogram_range
+from .telemetry import mean_std
+
+MAX_DEPTH = 50
+WIDTHS = (16, 32, 64, 128, 256)
+
+
+# ------------------------------------------------------------------------------------------
+# The computation
+# ------------------------------------------------------------------------------------------
+@dataclass
+class Exploration:
+    r"""Result of :func:`explore` for a net with ``depth`` hidden layers.
+
+    Attributes
+    ----------
+    grad_norms : ndarray of shape (depth + 1,)
+        :math:`\|\partial L / \partial W_l\|_F` of every Linear layer, input side first (the
+        last is the output layer).
+    activations : list of ``depth`` ndarrays of shape (batch, width)
+        Output of each hidden layer's activation.
+    act_mean, act_std : ndarray of shape (depth,)
+    loss : float
+        Cross-entropy of the (random) labels, about :math:`\log 10` at a sensible init.
+    """
+
+    grad_norms: np.ndarray
+    activations: list[np.ndarray]
+    act_mean: np.ndarray
+    act_std: np.ndarray
+    loss: float
+
+
+_CACHE: OrderedDict[tuple, dict] = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def _unit_weights(seed: int, init: str, width: int, n_hidden: int, n_classes: int, batch: int,
+                  dtype: np.dtype) -> dict:
+    """Gain-1 weights, inputs and labels for seed ``seed``, drawn once and kept (small LRU).
+
+    Layer ``i`` is drawn from ``default_rng([seed, i])``, so a deeper net shares its first
+    layers with a shallower one and changing the depth draws only the new layers.
+    """
+    key = (seed, init, width, n_classes, batch, dtype.str)
+    entry = _CACHE.get(key)
+    if entry is None:
+        data_rng = np.random.default_rng([seed, 10**6])
+        entry = {
+            "W": [],
+            "W_out": initialisers.get(init)((width, n_classes), rng=np.random.default_rng(
+                [seed, 10**6 + 1]), dtype=dtype),
+            "x": data_rng.standard_normal((batch, width), dtype=np.float64).astype(dtype),
+            "y": data_rng.integers(0, n_classes, batch),
+        }
+        _CACHE[key] = entry
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    Ws = entry["W"]
+    fn = initialisers.get(init)
+    while len(Ws) < n_hidden:
+        Ws.append(fn((width, width), rng=np.random.default_rng([seed, len(Ws)]), dtype=dtype))
+    return entry
+
+
+def _check_int(value, name: str, lo: int, hi: int) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {value!r}")
+    return int(value)
+
+
+def explore(depth: int = 10, width: int = 128, activation: str = "tanh",
+            init: str = "xavier_normal", gain: float = 1.0, batch: int = 128,
+            rng: np.random.Generator | int | None = 0, dtype=np.float32,
+            n_classes: int = 10) -> Exploration:
+    r"""One forward and backward pass through a fresh deep net; per-layer gradients and activations.
+
+    The net is ``depth`` hidden layers ``Linear(width, width) -> activation`` and a
+    ``Linear(width, n_classes)`` output, all initialised with ``init`` and ``gain`` (for
+    ``init="normal"`` the gain is the standard deviation, so ``gain=0.01`` is
+    :math:`\mathcal N(0, 0.01^2)`). Inputs :math:`x \sim \mathcal N(0, 1)` of shape
+    ``(batch, width)``, random labels, softmax cross-entropy.
+
+    Parameters
+    ----------
+    depth : int in [1, 50]
+    width : int
+    activation : str
+        A name in :data:`vanishing.functional.ACTIVATIONS`.
+    init : str
+        A name in :data:`vanishing.init.INITIALISERS`.
+    gain : float > 0
+    batch : int
+    rng : int, numpy.random.Generator or None
+        An ``int`` seed makes the result a deterministic function of the arguments and reuses
+        the gain-1 weights drawn for it (a few cached seeds), which is what makes slider moves
+        fast; a Generator (or ``None``) draws everything afresh.
+    dtype : float32 (default, fast) or float64
+
+    Returns
+    -------
+    Exploration
+    """
+    depth = _check_int(depth, "depth", 1, MAX_DEPTH)
+    width = _check_int(width, "width", 1, 4096)
+    batch = _check_int(batch, "batch", 1, 1 << 16)
+    F.get(activation)
+    initialisers.get(init)
+    gain = check_positive(gain, "gain")
+    dtype = check_dtype(dtype)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        e = _unit_weights(int(rng), init, width, depth, n_classes, batch, dtype)
+        Ws, W_out, x, y = e["W"][:depth], e["W_out"], e["x"], e["y"]
+    else:
+        g = check_rng(rng)
+        fn = initialisers.get(init)
+        Ws = [fn((width, width), rng=g, dtype=dtype) for _ in range(depth)]
+        W_out = fn((width, n_classes), rng=g, dtype=dtype)
+        x = g.standard_normal((batch, width)).astype(dtype)
+        y = g.integers(0, n_classes, batch)
+    scale = dtype.type(gain)
+    layers: list[nn.Module] = []
+    for W in [*Ws, W_out]:
+        lin = nn.Linear(W.shape[0], W.shape[1], init="zeros", dtype=dtype)
+        lin.params["W"] = W * scale
+        layers += [lin, nn.make_activation(activation)]
+    model = nn.Sequential(*layers[:-1])
+    with np.errstate(over="ignore", invalid="ignore"):  # huge gains overflow: show it, quietly
+        logits = model(x)
+        loss, dlogits = losses.softmax_cross_entropy(logits, y)
+        model.backward(dlogits)
+    lins = [m for m in layers[:-1] if isinstance(m, nn.Linear)]
+    acts = [m.output for m in layers[1:-1:2]]
+    g_norms = np.array([np.sqrt(np.dot(g.ravel(), g.ravel())) for g in
+                        (m.grads["W"] for m in lins)], dtype=np.float64)
+    ms = np.array([mean_std(a) for a in acts], dtype=np.float64)
+    return Exploration(g_norms, acts, ms[:, 0], ms[:, 1], float(loss))
+
+
+# ------------------------------------------------------------------------------------------
+# The widget
+# ------------------------------------------------------------------------------------------
+def _ipympl_active() -> bool:
+    backend = matplotlib.get_backend().lower()
+    return "ipympl" in backend or backend == "widget"
+
+
+_ACT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+class GradientFlowExplorer:
+    """Sliders for depth, width, activation, initialiser and gain over a two-panel figure.
+
+    Left: per-layer weight-gradient norm against depth (log y). Right: activation histograms
+    of up to ``n_hist`` layers spread through the depth (Glorot & Bengio 2010, fig. 6).
+    Every change recomputes :func:`explore` and updates the artists of the same figure.
+
+    Attributes
+    ----------
+    fig : Figure
+    grad_line : Line2D
+        The gradient-norm curve; ``grad_line.get_ydata()`` is the plotted data.
+    hist_patches : list of StepPatch
+    depth, width, activation, init, gain : ipywidgets controls
+    widget : ipywidgets.VBox
+        The controls and the figure, ready to display.
+    result : Exploration
+        The last computation.
+    """
+
+    def __init__(self, depth: int = 20, width: int = 128, activation: str = "sigmoid",
+                 init: str = "normal", gain: float = 0.05, batch: int = 128, seed: int = 0,
+                 n_hist: int = 5, bins: int = 40) -> None:
+        import ipywidgets as W
+
+        self.seed, self.batch, self.bins = int(seed), int(batch), int(bins)
+        self._ipympl = _ipympl_active()
+        cont = self._ipympl  # continuous slider updates only where redraws are cheap
+        style = {"description_width": "initial"}
+        self.depth = W.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="depth",
+                                 continuous_update=cont, style=style)
+        self.width = W.Dropdown(options=list(WIDTHS), value=width, description="width",
+                                style=style)
+        self.activation = W.Dropdown(options=list(F.ACTIVATIONS), value=activation,
+                                     description="activation", style=style)
+        self.init = W.Dropdown(options=list(initialisers.INITIALISERS), value=init,
+                               description="initialiser", style=style)
+        self.gain = W.FloatLogSlider(value=gain, base=10, min=-3, max=1, step=0.05,
+                                     description="weight scale (gain)", readout_format=".3g",
+                                     continuous_update=cont, style=style)
+        self.resample = W.Button(description="new random weights")
+        self.status = W.HTML()
+        self._build_figure(n_hist)
+        controls = W.VBox([W.HBox([self.depth, self.width]),
+                           W.HBox([self.activation, self.init]),
+                           W.HBox([self.gain, self.resample]), self.status])
+        if self._ipympl:
+            self.fig.canvas.header_visible = False
+            self.image = None
+            view = self.fig.canvas
+        else:
+            self.image = W.Image(format="png")
+            view = self.image
+        self.widget = W.VBox([controls, view])
+        for c in (self.depth, self.width, self.activation, self.init, self.gain):
+            c.observe(self._on_change, names="value")
+        self.resample.on_click(self._on_resample)
+        self.update()
+
+    # --- figure ------------------------------------------------------------------------
+    def _build_figure(self, n_hist: int) -> None:
+        if self._ipympl:
+            import matplotlib.pyplot as plt
+
+            with plt.ioff():
+                self.fig = plt.figure(figsize=(10, 4), layout="constrained")
+        else:
+            self.fig = Figure(figsize=(10, 4), layout="constrained")
+        self.ax_grad, self.ax_hist = self.fig.subplots(1, 2)
+        (self.grad_line,) = self.ax_grad.plot([], [], marker="o", ms=3, color="#0072B2")
+        self.ax_grad.set_yscale("log")
+        self.ax_grad.set_xlabel("Linear layer (1 = input side)")
+        self.ax_grad.set_ylabel(r"$\|\partial L / \partial W\|_F$ (log scale)")
+        self.ax_grad.set_title("Weight-gradient norm by depth")
+        self.ax_grad.grid(True, which="major", alpha=0.3)
+        edges = np.linspace(0, 1, self.bins + 1)
+        self.hist_patches = [
+            self.ax_hist.stairs(np.zeros(self.bins), edges, color=c, lw=1.5)
+            for c in depth_colours(n_hist)
+        ]
+        self.ax_hist.set_xlabel("activation value")
+        self.ax_hist.set_ylabel("density")
+        self.ax_hist.set_title("Activation values per layer")
+        self.fig.suptitle("Gradient flow explorer")
+
+    def _on_change(self, _change=None) -> None:
+        self.update()
+
+    def _on_resample(self, _button=None) -> None:
+        self.seed += 1
+        self.update()
+
+    def compute(self) -> Exploration:
+        return explore(self.depth.value, self.width.value, self.activation.value,
+                       self.init.value, self.gain.value, self.batch, rng=self.seed)
+
+    def update(self) -> None:
+        """Recompute and redraw the same artists."""
+        r = self.result = self.compute()
+        g = np.where(r.grad_norms > 0, r.grad_norms, np.nan)
+        L = len(g)
+        self.grad_line.set_data(np.arange(1, L + 1), g)
+        self.ax_grad.set_xlim(0.5, L + 0.5)
+        finite = g[np.isfinite(g)]
+        if finite.size:
+            lo, hi = finite.min(), finite.max()
+            self.ax_grad.set_ylim(lo / 3, hi * 3)
+        # histograms of evenly spaced hidden layers
+        acts = r.activations
+        rng_ = _ACT_RANGES.get(self.activation.value) or histogram_range(acts)
+        edges = np.linspace(*rng_, self.bins + 1)
+        n = len(self.hist_patches)
+        picks = sorted({int(round(i)) for i in np.linspace(0, len(acts) - 1, min(n, len(acts)))})
+        top = 0.0
+        for k, patch in enumerate(self.hist_patches):
+            if k < len(picks):
+                i = picks[k]
+                a = acts[i]
+                a = a[np.isfinite(a)]
+                dens = (np.histogram(a, bins=edges, density=True)[0] if a.size
+                        else np.zeros(self.bins))
+                patch.set_data(dens, edges)
+                patch.set_label(f"layer {i + 1} (std {r.act_std[i]:.2g})")
+                patch.set_visible(True)
+                top = max(top, float(dens.max()) if dens.size else 0.0)
+            else:
+                patch.set_visible(False)
+                patch.set_label("_hidden")
+        self.ax_hist.set_xlim(edges[0], edges[-1])
+        self.ax_hist.set_ylim(0, top * 1.05 if top > 0 else 1.0)
+        self.ax_hist.legend(handles=[p for p in self.hist_patches if p.get_visible()],
+                            fontsize="small")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = r.grad_norms[0] / r.grad_norms[-1]
+        self.status.value = (f"loss {r.loss:.3g} &nbsp; | &nbsp; first / last layer gradient "
+                             f"norm: <b>{ratio:.2g}</b>")
+        self.ax_grad.set_title(f"Weight-gradient norm by depth (first/last = {ratio:.1e})")
+        self.redraw()
+
+    def redraw(self) -> None:
+        if self._ipympl:
+            self.fig.canvas.draw_idle()
+        else:
+            self.image.value = self.png()
+
+    def png(self, dpi: int = 80) -> bytes:
+        """The current figure as PNG bytes."""
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+
+    # --- display -----------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        data = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+        data["image/png"] = base64.b64encode(self.png()).decode("ascii")
+        return data
+
+
+def gradient_flow_explorer(**kwargs) -> GradientFlowExplorer:
+    """Build a :class:`GradientFlowExplorer` (display it by leaving it last in a cell)."""
+    return GradientFlowExplorer(**kwargs)
