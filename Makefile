@@ -35,7 +35,7 @@ release: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grader release
 
 selfcheck: $(STAMP)
-	@test -n "$(NB)" || { echo "usage: make selfcheck NB=notebooks/00_backprop_refresher.ipynb"; exit 2; }
+	@test -n "$(NB)" || { echo "usage: make selfcheck NB=notebooks/00_backprop_refresher/00_backprop_refresher.ipynb"; exit 2; }
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grader selfcheck "$(NB)"
 
 bench: $(STAMP)

@@ -32,8 +32,7 @@ def make_step(model, opt, tel, x, y):
 
 def main(rounds: int = 15, per_round: int = 10) -> float:
     rng = np.random.default_rng(0)
-    model = nn.mlp([WIDTH] * (DEPTH + 1) + [CLASSES], activation="relu", rng=rng,
-                   dtype=np.float32)
+    model = nn.mlp([WIDTH] * (DEPTH + 1) + [CLASSES], activation="relu", rng=rng, dtype=np.float32)
     x = rng.standard_normal((BATCH, WIDTH)).astype(np.float32)
     y = rng.integers(0, CLASSES, BATCH)
     opt = optim.SGD(model, lr=1e-4)
@@ -56,7 +55,8 @@ def main(rounds: int = 15, per_round: int = 10) -> float:
     print(f"mlp depth {DEPTH}, width {WIDTH}, batch {BATCH}, float32, ReLU; one SGD step:")
     print(f"  telemetry off: {off * 1e3:7.2f} ms/step")
     print(f"  telemetry on : {on * 1e3:7.2f} ms/step (every step)")
-    print(f"  on/off ratio : {ratio:.3f}  (target <= {TARGET})  {'OK' if ratio <= TARGET else 'SLOW'}")
+    verdict = "OK" if ratio <= TARGET else "SLOW"
+    print(f"  on/off ratio : {ratio:.3f}  (target <= {TARGET})  {verdict}")
     return ratio
 
 

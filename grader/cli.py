@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
 
 from grader.course import ROOT, Course, GradingError
 
@@ -41,8 +44,11 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
-@verb("release", "regenerate notebooks/ from solutions/ (all assignments, or the ones named)",
-      arg("assignments", nargs="*", help="assignment ids (default: all)"))
+@verb(
+    "release",
+    "regenerate notebooks/ from solutions/ (all assignments, or the ones named)",
+    arg("assignments", nargs="*", help="assignment ids (default: all)"),
+)
 def cmd_release(args: argparse.Namespace) -> int:
     course = Course()
     for name in course.release(args.assignments or None):
@@ -50,8 +56,12 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
-@verb("autograde", "grade submissions in grader/course/submitted/<student>/<assignment>/",
-      ASSIGNMENT, STUDENT)
+@verb(
+    "autograde",
+    "grade submissions in grader/course/submitted/<student>/<assignment>/",
+    ASSIGNMENT,
+    STUDENT,
+)
 def cmd_autograde(args: argparse.Namespace) -> int:
     course = Course()
     subs = course.submissions(args.assignment, args.student)
@@ -67,36 +77,47 @@ def cmd_autograde(args: argparse.Namespace) -> int:
             failed += 1
             _say(f"FAILED {sub.assignment} for {sub.student}:\n{err}")
             continue
-        _say(f"autograded {sub.assignment} for {sub.student} "
-             f"({time.perf_counter() - start:.1f} s)")
+        _say(f"autograded {sub.assignment} for {sub.student} ({time.perf_counter() - start:.1f} s)")
     return 1 if failed else 0
 
 
-@verb("feedback", "write HTML feedback for autograded submissions to grader/course/feedback/",
-      ASSIGNMENT, STUDENT)
+@verb(
+    "feedback",
+    "write HTML feedback for autograded submissions to grader/course/feedback/",
+    ASSIGNMENT,
+    STUDENT,
+)
 def cmd_feedback(args: argparse.Namespace) -> int:
     course = Course()
     subs = course.feedback(args.assignment, args.student)
     for sub in subs:
-        _say(f"feedback for {sub.student}: "
-             f"{course.directory('feedback', sub.student, sub.assignment).relative_to(ROOT)}")
+        _say(
+            f"feedback for {sub.student}: "
+            f"{course.directory('feedback', sub.student, sub.assignment).relative_to(ROOT)}"
+        )
     if not subs:
         _say("no autograded submissions: run `python -m grader autograde` first")
     return 0 if subs else 1
 
 
-@verb("export", "write the grade table as CSV",
-      arg("--to", default="grader/course/grades.csv", help="CSV file to write"),
-      arg("--assignment", action="append", default=[], help="only this assignment (repeatable)"),
-      arg("--student", action="append", default=[], help="only this student (repeatable)"))
+@verb(
+    "export",
+    "write the grade table as CSV",
+    arg("--to", default="grader/course/grades.csv", help="CSV file to write"),
+    arg("--assignment", action="append", default=[], help="only this assignment (repeatable)"),
+    arg("--student", action="append", default=[], help="only this student (repeatable)"),
+)
 def cmd_export(args: argparse.Namespace) -> int:
     to = Course().export(args.to, args.assignment, args.student)
     _say(f"grades written to {to}")
     return 0
 
 
-@verb("selfcheck", "grade your own notebook against the full tests (your file is not changed)",
-      arg("path", help="your notebook, e.g. notebooks/00_backprop_refresher/00_backprop_refresher.ipynb"))
+@verb(
+    "selfcheck",
+    "grade your own notebook against the full tests (your file is not changed)",
+    arg("path", help="your saved notebook, e.g. notebooks/00_x/00_x.ipynb"),
+)
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from grader.selfcheck import selfcheck
 
@@ -125,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # nbgrader's gradebook code trips SQLAlchemy warnings that say nothing to a user
+    warnings.filterwarnings("ignore", category=SAWarning)
     _, _, handler = VERBS[args.verb]
     try:
         return handler(args)

@@ -80,7 +80,7 @@ class Course:
         self.coursedir = self.api.coursedir
         db = self.coursedir.db_url
         if db.startswith("sqlite:///"):  # sqlite creates the file, not its folder
-            Path(db[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(db[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
 
     # --- where things are ----------------------------------------------------------------
     @property
@@ -103,8 +103,9 @@ class Course:
         """Notebook ids (file stems) of an assignment."""
         return sorted(p.stem for p in self.directory("source", ".", assignment).glob("*.ipynb"))
 
-    def submissions(self, assignment: str | None = None, student: str | None = None
-                    ) -> list[Submission]:
+    def submissions(
+        self, assignment: str | None = None, student: str | None = None
+    ) -> list[Submission]:
         """Every ``submitted/<student>/<assignment>`` folder, optionally filtered."""
         base = self.directory("submitted")
         found = []
@@ -141,8 +142,10 @@ class Course:
                 f"no source assignment {', '.join(unknown)} in {self.directory('source')}"
             )
         for name in names:
-            self._checked(self.api.generate_assignment(name, force=True, create=True),
-                          f"generate_assignment {name}")
+            self._checked(
+                self.api.generate_assignment(name, force=True, create=True),
+                f"generate_assignment {name}",
+            )
         return names
 
     def autograde_one(self, sub: Submission) -> str:
@@ -152,26 +155,34 @@ class Course:
             f"autograde {sub.assignment} for {sub.student}",
         )
 
-    def autograde(self, assignment: str | None = None, student: str | None = None
-                  ) -> list[Submission]:
+    def autograde(
+        self, assignment: str | None = None, student: str | None = None
+    ) -> list[Submission]:
         """Autograde every matching submission, one after the other."""
         subs = self.submissions(assignment, student)
         for sub in subs:
             self.autograde_one(sub)
         return subs
 
-    def feedback(self, assignment: str | None = None, student: str | None = None
-                 ) -> list[Submission]:
+    def feedback(
+        self, assignment: str | None = None, student: str | None = None
+    ) -> list[Submission]:
         """Generate HTML feedback for every matching autograded submission."""
-        subs = [s for s in self.submissions(assignment, student)
-                if self.directory("autograded", s.student, s.assignment).is_dir()]
+        subs = [
+            s
+            for s in self.submissions(assignment, student)
+            if self.directory("autograded", s.student, s.assignment).is_dir()
+        ]
         for sub in subs:
-            self._checked(self.api.generate_feedback(sub.assignment, sub.student, force=True),
-                          f"generate_feedback {sub.assignment} for {sub.student}")
+            self._checked(
+                self.api.generate_feedback(sub.assignment, sub.student, force=True),
+                f"generate_feedback {sub.assignment} for {sub.student}",
+            )
         return subs
 
-    def export(self, to: str | os.PathLike, assignments: Iterable[str] = (),
-               students: Iterable[str] = ()) -> Path:
+    def export(
+        self, to: str | os.PathLike, assignments: Iterable[str] = (), students: Iterable[str] = ()
+    ) -> Path:
         """Write the grade table as CSV with nbgrader's own ``CsvExportPlugin``."""
         plugin = CsvExportPlugin(config=self.config)
         plugin.to = str(to)
@@ -185,16 +196,25 @@ class Course:
         """A new gradebook connection (use it in a ``with`` block)."""
         return Gradebook(self.coursedir.db_url, self.coursedir.course_id)
 
-    def grades(self, assignment: str, student: str) -> dict[str, dict[str, list]]:
-        """``{notebook: {grade_id: [score, max_score, needs_manual_grade]}}`` of a submission."""
-        out: dict[str, dict[str, list]] = {}
+    def grades(self, assignment: str, student: str) -> dict[str, dict[str, dict]]:
+        """``{notebook: {grade_id: {score, max_score, needs_manual_grade, cell_type}}}``.
+
+        ``cell_type`` is ``"code"`` for a test cell and ``"markdown"`` for a written answer.
+        """
+        out: dict[str, dict[str, dict]] = {}
         with self.gradebook() as gb:
             for nb in self.notebooks(assignment):
                 try:
                     sub = gb.find_submission_notebook(nb, assignment, student)
                 except MissingEntry:
                     continue
-                out[nb] = {g.name: [g.score, g.max_score, g.needs_manual_grade]
-                           for g in sub.grades}
+                out[nb] = {
+                    g.name: {
+                        "score": g.score,
+                        "max_score": g.max_score,
+                        "needs_manual_grade": g.needs_manual_grade,
+                        "cell_type": g.cell_type,
+                    }
+                    for g in sub.grades
+                }
         return out
-

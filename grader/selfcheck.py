@@ -8,9 +8,13 @@ only ever read.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,15 +72,41 @@ class Report:
             else:
                 status = "ok" if it.passed else "FAILED"
                 pts = f"{it.score or 0:g} / {it.max_score:g}"
-            lines.append(f"  {status:<7}{it.grade_id:<{width}}  {pts:>9}")
+            lines.append(f"  {status:<8}{it.grade_id:<{width}}  {pts:>9}")
             for msg_line in it.message.splitlines():
-                lines.append(f"           {msg_line}")
+                lines.append(f"            {msg_line}")
         manual = sum(i.max_score for i in self.items if i.manual)
         lines += ["", f"Autograded total: {self.score:g} / {self.max_score:g} points"]
         if manual:
-            lines.append(f"Written answers ({manual:g} points) are graded by a person, "
-                         "not by this check.")
+            lines.append(
+                f"Written answers ({manual:g} points) are graded by a person, not by this check."
+            )
         return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Send this process's stderr, and the kernel's (it inherits file descriptor 2), to a
+    temporary file: the learner sees the report, not the kernel's start-up chatter. Yields a
+    function returning what was written, for error messages."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+
+        def captured() -> str:
+            sys.stderr.flush()
+            sink.seek(0)
+            return "\n".join(sink.read().decode(errors="replace").splitlines()[-20:])
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield captured
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def find_assignment(notebook: Path, source_root: Path) -> str:
@@ -84,7 +114,7 @@ def find_assignment(notebook: Path, source_root: Path) -> str:
     for name in (notebook.stem, notebook.parent.name):
         if (source_root / name).is_dir() and any((source_root / name).glob("*.ipynb")):
             return name
-    known = sorted(p.name for p in source_root.iterdir() if p.is_dir()) if source_root.is_dir() else []
+    known = sorted(p.name for p in source_root.glob("*") if p.is_dir())
     raise GradingError(
         f"{notebook} matches no assignment in {source_root}; "
         f"known assignments: {', '.join(known) or 'none'}"
@@ -116,19 +146,27 @@ def selfcheck(notebook: str | Path, source_root: Path | None = None) -> Report:
 
     with tempfile.TemporaryDirectory(prefix="vanishing-selfcheck-") as tmp:
         course = Course(course_config(tmp))
-        shutil.copytree(source_root / assignment, course.directory("source", ".", assignment),
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            source_root / assignment,
+            course.directory("source", ".", assignment),
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
         nb_ids = course.notebooks(assignment)
         target = notebook.stem if notebook.stem in nb_ids else nb_ids[0]
         subdir = course.directory("submitted", STUDENT, assignment)
         subdir.mkdir(parents=True)
         shutil.copyfile(notebook, subdir / f"{target}.ipynb")
 
-        course.release([assignment])
-        course.autograde_one(course.submissions(assignment, STUDENT)[0])
+        with _quiet_stderr() as noise:
+            try:
+                course.release([assignment])
+                course.autograde_one(course.submissions(assignment, STUDENT)[0])
+            except GradingError as err:
+                raise GradingError(f"{err}\n{noise()}".rstrip()) from None
 
-        graded = nbformat.read(course.directory("autograded", STUDENT, assignment)
-                               / f"{target}.ipynb", as_version=4)
+        graded = nbformat.read(
+            course.directory("autograded", STUDENT, assignment) / f"{target}.ipynb", as_version=4
+        )
         messages = {}
         for cell in graded.cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -136,14 +174,17 @@ def selfcheck(notebook: str | Path, source_root: Path | None = None) -> Report:
                 messages[meta["grade_id"]] = _failure(cell)
 
         report = Report(notebook, assignment)
-        order = [c.metadata.nbgrader.grade_id for c in graded.cells
-                 if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        order = [
+            c.metadata.nbgrader.grade_id
+            for c in graded.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+        ]
         grades = course.grades(assignment, STUDENT).get(target, {})
         for gid in order:
-            score, max_score, needs_manual = grades[gid]
-            manual = gid not in messages  # a markdown answer, graded by a person
-            item = Item(gid, score, max_score, manual)
-            if manual and not needs_manual:
+            g = grades[gid]
+            manual = g["cell_type"] == "markdown"  # a written answer, graded by a person
+            item = Item(gid, g["score"], g["max_score"], manual)
+            if manual and not g["needs_manual_grade"]:
                 item.message = "no response yet: write your answer in this cell"
             elif not manual and not item.passed:
                 item.message = messages.get(gid) or "failed"

@@ -53,6 +53,7 @@ __all__ = [
     "call",
     "check",
     "forbid",
+    "passed",
     "silenced",
     "under_autograding",
 ]
@@ -309,8 +310,14 @@ def _matches(got: Any, wrong: Any, rtol: float, atol: float) -> bool:
         return False
 
 
-def _fail(exercise: str, lines: list[str], got: Any, mistakes: Sequence[tuple[Any, str]],
-          rtol: float, atol: float) -> None:
+def _fail(
+    exercise: str,
+    lines: list[str],
+    got: Any,
+    mistakes: Sequence[tuple[Any, str]],
+    rtol: float,
+    atol: float,
+) -> None:
     for wrong, hint in mistakes:
         if _matches(got, wrong, rtol, atol):
             lines.append(f"Hint: {hint}")
@@ -318,17 +325,23 @@ def _fail(exercise: str, lines: list[str], got: Any, mistakes: Sequence[tuple[An
     raise AssertionError("\n".join(lines))
 
 
-def _compare(exercise: str, got: Any, expected: Any, rtol: float, atol: float, what: str
-             ) -> list[str] | None:
+def _compare(
+    exercise: str, got: Any, expected: Any, rtol: float, atol: float, what: str
+) -> list[str] | None:
     """None when ``got`` is close to ``expected``, else the lines of a failure message."""
     head = f"{exercise}: "
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            return [f"{head}{what} should be a {type(expected).__name__} of "
-                    f"{len(expected)} items, got {_describe(got)}"]
+            return [
+                f"{head}{what} should be a {type(expected).__name__} of "
+                f"{len(expected)} items, got {_describe(got)}"
+            ]
         if len(got) != len(expected):
-            return [f"{head}{what} should have {len(expected)} items, got {len(got)}",
-                    f"  expected: {_describe(expected)}", f"  received: {_describe(got)}"]
+            return [
+                f"{head}{what} should have {len(expected)} items, got {len(got)}",
+                f"  expected: {_describe(expected)}",
+                f"  received: {_describe(got)}",
+            ]
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             problem = _compare(exercise, g, e, rtol, atol, f"{what}[{i}]")
             if problem:
@@ -339,11 +352,15 @@ def _compare(exercise: str, got: Any, expected: Any, rtol: float, atol: float, w
         return [f"{head}{what} is None; did you forget a `return` statement?"]
     exp_is_array = isinstance(expected, np.ndarray)
     if exp_is_array and not isinstance(got, np.ndarray):
-        return [f"{head}{what} should be a numpy array, got {_describe(got)}",
-                f"  expected: {_describe(expected)}"]
+        return [
+            f"{head}{what} should be a numpy array, got {_describe(got)}",
+            f"  expected: {_describe(expected)}",
+        ]
     if not exp_is_array and _is_number(expected) and not _is_number(got):
-        return [f"{head}{what} should be a single number, got {_describe(got)}",
-                f"  expected: {_describe(expected)}"]
+        return [
+            f"{head}{what} should be a single number, got {_describe(got)}",
+            f"  expected: {_describe(expected)}",
+        ]
     try:
         g = np.asarray(got)
     except Exception:
@@ -360,32 +377,43 @@ def _compare(exercise: str, got: Any, expected: Any, rtol: float, atol: float, w
     else:
         kg = "i" if g.dtype.kind == "u" else g.dtype.kind
         ke = "i" if e.dtype.kind == "u" else e.dtype.kind
-        int_for_float = ke == "f" and kg in "bi" and g.ndim == 0
+        int_for_float = ke == "f" and kg == "i" and g.ndim == 0
         if kg != ke and not int_for_float:
-            return [f"{head}{what} should hold {_KIND_NAMES[ke]}, got {_KIND_NAMES[kg]}",
-                    *described]
+            return [
+                f"{head}{what} should hold {_KIND_NAMES[ke]}, got {_KIND_NAMES[kg]}",
+                *described,
+            ]
 
     g_fin, e_fin = np.isfinite(g), np.isfinite(e)
     bad = ~g_fin & e_fin
     if bad.any():
         idx = [tuple(int(j) for j in i) for i in np.argwhere(bad)[:MAX_SHOWN]]
         where = "" if g.ndim == 0 else f" at {', '.join(map(str, idx))}"
-        return [f"{head}{what} has {int(bad.sum())} non-finite value(s) (nan or inf){where}; "
-                "the expected value is finite", *described]
+        return [
+            f"{head}{what} has {int(bad.sum())} non-finite value(s) (nan or inf){where}; "
+            "the expected value is finite",
+            *described,
+        ]
 
     close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return None
     with np.errstate(all="ignore"):
-        diff = np.abs(g.astype(np.complex128 if "c" in g.dtype.kind + e.dtype.kind
-                               else np.float64) - e)
+        diff = np.abs(
+            g.astype(np.complex128 if "c" in g.dtype.kind + e.dtype.kind else np.float64) - e
+        )
     if g.ndim == 0:
-        return [f"{head}{what} is {_fmt(g[()])}, expected {_fmt(e[()])} "
-                f"(rtol={rtol:g}, atol={atol:g})", *described]
+        return [
+            f"{head}{what} is {_fmt(g[()])}, expected {_fmt(e[()])} (rtol={rtol:g}, atol={atol:g})",
+            *described,
+        ]
     wrong = np.argwhere(~close)
-    lines = [f"{head}{what} differs from the expected value at {len(wrong)} of {g.size} "
-             f"entries (rtol={rtol:g}, atol={atol:g})", *described,
-             f"  {'index':<14}{'expected':>16}{'received':>16}"]
+    lines = [
+        f"{head}{what} differs from the expected value at {len(wrong)} of {g.size} "
+        f"entries (rtol={rtol:g}, atol={atol:g})",
+        *described,
+        f"  {'index':<14}{'expected':>16}{'received':>16}",
+    ]
     for i in wrong[:MAX_SHOWN]:
         key = tuple(int(j) for j in i)
         lines.append(f"  {str(key):<14}{_fmt(e[key]):>16}{_fmt(g[key]):>16}")
@@ -406,7 +434,7 @@ def assert_close(
     what: str = "return value",
     mistakes: Sequence[tuple[Any, str]] = (),
 ) -> None:
-    """Fail unless ``got`` equals ``expected`` within ``|got - expected| <= atol + rtol*|expected|``.
+    """Fail unless ``|got - expected| <= atol + rtol * |expected|`` everywhere, and more.
 
     Checked in this order: type (a numpy array when ``expected`` is one, a single number when
     it is a number; tuples and lists item by item), shape, dtype (exact when ``expected`` is an
@@ -427,11 +455,13 @@ def assert_shape(exercise: str, got: Any, shape: tuple, what: str = "return valu
     try:
         actual = np.shape(got)
     except Exception:
-        raise AssertionError(f"{exercise}: {what} should be an array, got {_describe(got)}"
-                             ) from None
+        raise AssertionError(
+            f"{exercise}: {what} should be an array, got {_describe(got)}"
+        ) from None
     if tuple(actual) != tuple(shape):
-        raise AssertionError(f"{exercise}: {what} has shape {tuple(actual)}, "
-                             f"expected shape {tuple(shape)}")
+        raise AssertionError(
+            f"{exercise}: {what} has shape {tuple(actual)}, expected shape {tuple(shape)}"
+        )
 
 
 def assert_dtype(exercise: str, got: Any, dtype: Any, what: str = "return value") -> None:
@@ -439,10 +469,21 @@ def assert_dtype(exercise: str, got: Any, dtype: Any, what: str = "return value"
     want = np.dtype(dtype)
     actual = getattr(got, "dtype", None)
     if actual is None:
-        raise AssertionError(f"{exercise}: {what} should be a numpy array of dtype {want}, "
-                             f"got {_describe(got)}")
+        raise AssertionError(
+            f"{exercise}: {what} should be a numpy array of dtype {want}, got {_describe(got)}"
+        )
     if np.dtype(actual) != want:
         raise AssertionError(f"{exercise}: {what} has dtype {actual}, expected {want}")
+
+
+def passed(exercise: str) -> None:
+    """Print that the tests of ``exercise`` passed: the last line of every test cell.
+
+    A test cell must not end with a bare expression such as ``grading.check(...)``: nbgrader
+    would read a displayed number as a partial score. Ending with ``passed`` avoids that and
+    tells the learner the cell got through.
+    """
+    print(f"✔ {exercise}: all tests in this cell passed")
 
 
 def assert_true(exercise: str, condition: Any, message: str) -> None:

@@ -21,11 +21,18 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black first.
-OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
-             "#CC79A7"]
+OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
 #: The order used for successive models (yellow last: it is faint on white).
-MODEL_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-                 "#F0E442"]
+MODEL_COLOURS = [
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+]
 DEPTH_CMAP = "viridis"
 HEATMAP_CMAP = "cividis"
 
@@ -74,8 +81,14 @@ def _norms_of(item, step: int) -> np.ndarray:
     return np.asarray(item, dtype=np.float64).ravel()
 
 
-def plot_gradient_norms(norms, *, step: int = 0, ax: Axes | None = None,
-                        title: str | None = None, label: str | None = None) -> Figure:
+def plot_gradient_norms(
+    norms,
+    *,
+    step: int = 0,
+    ax: Axes | None = None,
+    title: str | None = None,
+    label: str | None = None,
+) -> Figure:
     r"""Per-layer weight-gradient norm :math:`\|\partial L/\partial W_l\|` against depth, log y.
 
     Parameters
@@ -94,8 +107,14 @@ def plot_gradient_norms(norms, *, step: int = 0, ax: Axes | None = None,
     series = norms if isinstance(norms, Mapping) else {label or "": norms}
     for i, (name, item) in enumerate(series.items()):
         g = _norms_of(item, step)
-        ax.plot(np.arange(1, len(g) + 1), _positive(g), marker="o", ms=3,
-                color=model_colour(i), label=name or None)
+        ax.plot(
+            np.arange(1, len(g) + 1),
+            _positive(g),
+            marker="o",
+            ms=3,
+            color=model_colour(i),
+            label=name or None,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("Linear layer (1 = input side)")
     ax.set_ylabel(r"gradient norm $\|\partial L / \partial W\|_F$ (log scale)")
@@ -147,10 +166,18 @@ def _pick_layers(n: int, max_layers: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n - 1, max_layers)})
 
 
-def plot_activation_histograms(acts, *, names: Sequence[str] | None = None, bins: int = 50,
-                               range: tuple[float, float] | None = None, overlay: bool = True,
-                               max_layers: int = 8, log: bool = False, ax: Axes | None = None,
-                               title: str | None = None) -> Figure:
+def plot_activation_histograms(
+    acts,
+    *,
+    names: Sequence[str] | None = None,
+    bins: int = 50,
+    range: tuple[float, float] | None = None,
+    overlay: bool = True,
+    max_layers: int = 8,
+    log: bool = False,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
     """Histograms of each layer's activation values (Glorot & Bengio 2010 style).
 
     Parameters
@@ -194,19 +221,26 @@ def plot_activation_histograms(acts, *, names: Sequence[str] | None = None, bins
         raise ValueError("ax is only accepted with overlay=True (panels make their own axes)")
     ncols = min(4, len(keep))
     nrows = -(-len(keep) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.0 * nrows + 0.6),
-                             sharex=True, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(2.6 * ncols, 2.0 * nrows + 0.6),
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
     for k, (c, i) in enumerate(zip(colours, keep, strict=True)):
         a = axes.flat[k]
         dens, _ = np.histogram(arrays[i], bins=edges, density=True)
         a.stairs(dens, edges, color=c, fill=True, alpha=0.8)
-        a.set_title(f"{_layer_label(i, names[i])}  (std {np.nanstd(arrays[i]):.2g})",
-                    fontsize="small")
+        a.set_title(
+            f"{_layer_label(i, names[i])}  (std {np.nanstd(arrays[i]):.2g})", fontsize="small"
+        )
         a.set_xlabel("activation value")
         a.set_ylabel("density (log scale)" if log else "density")
         if log:
             a.set_yscale("log")
-    for a in axes.flat[len(keep):]:
+    for a in axes.flat[len(keep) :]:
         a.set_visible(False)
     fig.suptitle(title or "Activation values per layer")
     return fig
@@ -231,15 +265,18 @@ def _steps_and_values(data, field: str, steps):
         values = np.asarray(data, dtype=np.float64)
         steps = np.arange(len(values)) if steps is None else np.asarray(steps)
     if values.ndim != 2 or values.shape[0] == 0:
-        raise ValueError(f"expected a (steps, layers) array with at least one row, got shape "
-                         f"{values.shape}; was the model trained with telemetry=True?")
+        raise ValueError(
+            f"expected a (steps, layers) array with at least one row, got shape "
+            f"{values.shape}; was the model trained with telemetry=True?"
+        )
     if len(steps) != values.shape[0]:
         raise ValueError(f"{len(steps)} steps for {values.shape[0]} rows of {field}")
     return steps, values
 
 
-def plot_gradient_heatmap(data, *, steps=None, ax: Axes | None = None,
-                          title: str | None = None) -> Figure:
+def plot_gradient_heatmap(
+    data, *, steps=None, ax: Axes | None = None, title: str | None = None
+) -> Figure:
     r"""Heatmap of per-layer gradient norm over training: layers up, steps across, log colour.
 
     Parameters
@@ -259,8 +296,14 @@ def plot_gradient_heatmap(data, *, steps=None, ax: Axes | None = None,
         norm = LogNorm(vmin=1e-8, vmax=1.0)
     cmap = plt.get_cmap(HEATMAP_CMAP).with_extremes(bad="#bbbbbb")
     layers = np.arange(1, g.shape[1] + 1)
-    mesh = ax.pcolormesh(_edges(steps), _edges(layers), np.ma.masked_invalid(_positive(g.T)),
-                         norm=norm, cmap=cmap, shading="flat")
+    mesh = ax.pcolormesh(
+        _edges(steps),
+        _edges(layers),
+        np.ma.masked_invalid(_positive(g.T)),
+        norm=norm,
+        cmap=cmap,
+        shading="flat",
+    )
     cb = fig.colorbar(mesh, ax=ax)
     cb.set_label(r"$\|\partial L / \partial W\|_F$ (log scale)")
     ax.set_xlabel("training step")
@@ -279,9 +322,16 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
         return np.where(counts > 0, out / counts * 1.0, np.nan)
 
 
-def plot_update_ratios(data, *, steps=None, reference: float = 1e-3, smooth: int = 1,
-                       names: Sequence[str] | None = None, ax: Axes | None = None,
-                       title: str | None = None) -> Figure:
+def plot_update_ratios(
+    data,
+    *,
+    steps=None,
+    reference: float = 1e-3,
+    smooth: int = 1,
+    names: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
     r"""Update-to-weight ratio :math:`\|\Delta W\|/\|W\|` of each layer over training, log y.
 
     A dashed line marks ``reference`` (:math:`10^{-3}`, the usual rule of thumb): layers far
@@ -302,8 +352,13 @@ def plot_update_ratios(data, *, steps=None, reference: float = 1e-3, smooth: int
     colours = depth_colours(L)
     for i in np.arange(L):
         lab = f"layer {i + 1}" + (f" ({names[i]})" if i < len(names) else "")
-        ax.plot(steps, _positive(_smooth(r[:, i], smooth)), color=colours[i], lw=1.2,
-                label=lab if L <= 10 else None)
+        ax.plot(
+            steps,
+            _positive(_smooth(r[:, i], smooth)),
+            color=colours[i],
+            lw=1.2,
+            label=lab if L <= 10 else None,
+        )
     ax.axhline(reference, color="black", ls="--", lw=1, label=f"reference {reference:g}")
     ax.set_yscale("log")
     ax.set_xlabel("training step")
@@ -379,8 +434,9 @@ def plot_activation_stats(stats, *, ax: Axes | None = None, title: str | None = 
         mean, std, sat, dead = stats.mean, stats.std, stats.saturated, stats.dead
     fig, ax = _fig_ax(ax)
     x = np.arange(1, len(mean) + 1)
-    ax.errorbar(x, mean, yerr=std, color=OKABE_ITO[5], marker="o", ms=3, capsize=2,
-                label="mean ± std")
+    ax.errorbar(
+        x, mean, yerr=std, color=OKABE_ITO[5], marker="o", ms=3, capsize=2, label="mean ± std"
+    )
     ax.set_xlabel("activation layer (1 = input side)")
     ax.set_ylabel("activation value")
     ax2 = ax.twinx()

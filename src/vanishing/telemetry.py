@@ -217,8 +217,11 @@ class Telemetry:
 # One-shot measurements, no training
 # ------------------------------------------------------------------------------------------
 def _bn_buffers(model: Module) -> list[tuple[BatchNorm1d, np.ndarray, np.ndarray]]:
-    return [(m, m.running_mean.copy(), m.running_var.copy())
-            for m in model.modules() if isinstance(m, BatchNorm1d)]
+    return [
+        (m, m.running_mean.copy(), m.running_var.copy())
+        for m in model.modules()
+        if isinstance(m, BatchNorm1d)
+    ]
 
 
 def _restore(saved) -> None:

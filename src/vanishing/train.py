@@ -37,7 +37,7 @@ def _run_eval(model: Module, X) -> np.ndarray:
     mode = model.mode
     model.eval()
     try:
-        outs = [model(X[i:i + _EVAL_CHUNK]) for i in range(0, max(len(X), 1), _EVAL_CHUNK)]
+        outs = [model(X[i : i + _EVAL_CHUNK]) for i in range(0, max(len(X), 1), _EVAL_CHUNK)]
     finally:
         model.set_mode(mode)
     return np.concatenate(outs) if len(outs) > 1 else outs[0]
@@ -137,8 +137,10 @@ class History:
             parts.append(f"val acc={self.final_val_acc:.3f}")
         if self.nan_step is not None:
             parts.append(f"NaN at step {self.nan_step}")
-        parts.append(f"telemetry: {len(self.telemetry_steps)} records x "
-                     f"{len(self.linear_names)} linear / {len(self.act_names)} activation layers")
+        parts.append(
+            f"telemetry: {len(self.telemetry_steps)} records x "
+            f"{len(self.linear_names)} linear / {len(self.act_names)} activation layers"
+        )
         return f"History({', '.join(parts)})"
 
 
@@ -171,11 +173,27 @@ def _batch_stream(X, y, batch_size: int, rng: np.random.Generator):
                 yield xb, yb
 
 
-def fit(model: Module, X, y, *, loss: str = "cross_entropy", optimizer=None,
-        lr: float | None = None, steps: int | None = None, epochs: int | None = None,
-        batch_size: int = 64, rng=None, X_val=None, y_val=None, eval_every: int | None = None,
-        telemetry: bool | Telemetry = True, telemetry_every: int = 1, progress: bool = True,
-        clip: float | None = None, label: str = "") -> History:
+def fit(
+    model: Module,
+    X,
+    y,
+    *,
+    loss: str = "cross_entropy",
+    optimizer=None,
+    lr: float | None = None,
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int = 64,
+    rng=None,
+    X_val=None,
+    y_val=None,
+    eval_every: int | None = None,
+    telemetry: bool | Telemetry = True,
+    telemetry_every: int = 1,
+    progress: bool = True,
+    clip: float | None = None,
+    label: str = "",
+) -> History:
     r"""Train ``model`` with mini-batch gradient descent and record what happened.
 
     Each step: ``out = model(xb)``; ``loss, dout = loss_fn(out, yb)``; stop if the loss is not
@@ -247,8 +265,11 @@ def fit(model: Module, X, y, *, loss: str = "cross_entropy", optimizer=None,
     eval_every = int(eval_every) if eval_every else max(1, steps // 50)
     has_val = X_val is not None and y_val is not None
     classify = y.dtype.kind in "iu"
-    tel = telemetry if isinstance(telemetry, Telemetry) else Telemetry(
-        model, every=telemetry_every, enabled=bool(telemetry))
+    tel = (
+        telemetry
+        if isinstance(telemetry, Telemetry)
+        else Telemetry(model, every=telemetry_every, enabled=bool(telemetry))
+    )
     n_eval = min(len(X), 2000)  # a fixed subset for training accuracy
     X_eval, y_eval = X[:n_eval], y[:n_eval]
 
@@ -293,9 +314,12 @@ def fit(model: Module, X, y, *, loss: str = "cross_entropy", optimizer=None,
             bar.close()
     n_run = t + 1
     if nan_step is not None:
-        warnings.warn(f"fit: the loss became {loss_hist[nan_step]} at step {nan_step}; "
-                      "training stopped (History.nan_step records it)", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"fit: the loss became {loss_hist[nan_step]} at step {nan_step}; "
+            "training stopped (History.nan_step records it)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     rec = tel.arrays()
     return History(
         loss=loss_hist[:n_run].copy(),

@@ -1,0 +1,123 @@
+"""The explorer's computation against a plain float64 forward/backward of the same net, the
+vanishing-gradient phenomenon it must show, and the widget updating the same figure in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vanishing import functional, init, nn, telemetry
+from vanishing.widgets import GradientFlowExplorer, explore, gradient_flow_explorer
+
+
+def _reference(depth, width, activation, init_name, gain, batch, seed):
+    """The same draws as explore(rng=Generator): nn.mlp's layers in order, then x, then y."""
+    g = np.random.default_rng(seed)
+    model = nn.mlp(
+        [width] * (depth + 1) + [10], activation=activation, init=init_name, gain=gain, rng=g
+    )
+    x = g.standard_normal((batch, width))
+    y = g.integers(0, 10, batch)
+    return model, x, y
+
+
+@pytest.mark.parametrize(
+    "depth, activation, init_name, gain",
+    [
+        (6, "tanh", "xavier_normal", 1.0),
+        (8, "relu", "he_normal", 1.0),
+        (30, "sigmoid", "normal", 0.01),
+    ],
+)
+def test_explore_matches_plain_float64_backprop(depth, activation, init_name, gain):
+    model, x, y = _reference(depth, 32, activation, init_name, gain, 16, seed=7)
+    expected = telemetry.layer_gradient_norms(model, x, y)
+    for dtype, rtol in ((np.float64, 1e-9), (np.float32, 1e-4)):
+        r = explore(
+            depth,
+            32,
+            activation,
+            init_name,
+            gain,
+            batch=16,
+            rng=np.random.default_rng(7),
+            dtype=dtype,
+        )
+        # at depth 30 the first layers' gradients (~1e-40) are below float32's range, yet
+        # the rescaled backward pass still measures them
+        np.testing.assert_allclose(r.grad_norms, expected, rtol=rtol)
+    acts = telemetry.activations(model, x)
+    np.testing.assert_allclose(r.act_std, [a.std() for a in acts.values()], rtol=1e-4)
+
+
+def test_deep_sigmoid_with_small_weights_vanishes_and_he_relu_does_not():
+    r = explore(20, 128, "sigmoid", "normal", gain=0.01, batch=64, rng=0)
+    assert r.grad_norms.shape == (21,) and len(r.activations) == 20
+    assert r.grad_norms[0] < 1e-20 * r.grad_norms[-1], r.grad_norms[[0, -1]]
+    assert np.all(np.diff(np.log(r.grad_norms[:-1])) > 0), "grows steadily towards the output"
+    he = explore(20, 128, "relu", "he_normal", gain=1.0, batch=64, rng=0)
+    assert 0.1 < he.grad_norms[0] / he.grad_norms[-2] < 10
+    assert 0.3 < he.act_std[-1] / he.act_std[0] < 3
+
+
+def test_int_seed_is_deterministic_and_shares_layers_across_depths():
+    a = explore(10, 64, "tanh", "xavier_normal", 1.0, 32, rng=3)
+    b = explore(10, 64, "tanh", "xavier_normal", 1.0, 32, rng=3)
+    np.testing.assert_array_equal(a.grad_norms, b.grad_norms)
+    deeper = explore(12, 64, "tanh", "xavier_normal", 1.0, 32, rng=3)
+    np.testing.assert_array_equal(deeper.activations[9], a.activations[9])
+    scaled = explore(10, 64, "tanh", "xavier_normal", 2.0, 32, rng=3)
+    back = explore(10, 64, "tanh", "xavier_normal", 1.0, 32, rng=3)
+    assert not np.allclose(scaled.grad_norms, a.grad_norms)
+    np.testing.assert_array_equal(back.grad_norms, a.grad_norms)
+
+
+def test_explore_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="depth"):
+        explore(0)
+    with pytest.raises(ValueError, match="depth"):
+        explore(51)
+    with pytest.raises(ValueError, match="activation"):
+        explore(3, activation="swish")
+    with pytest.raises(ValueError, match="initialiser"):
+        explore(3, init="lecun")
+
+
+def test_widget_updates_the_same_figure_in_place():
+    ex = GradientFlowExplorer(
+        depth=12, width=32, activation="sigmoid", init="normal", gain=0.05, batch=32
+    )
+    fig, line, patches = ex.fig, ex.grad_line, list(ex.hist_patches)
+    n_axes = len(fig.axes)
+    y0 = np.array(line.get_ydata(), dtype=float)
+    png0 = ex.image.value
+    assert png0[:8] == b"\x89PNG\r\n\x1a\n"
+    np.testing.assert_allclose(y0, ex.result.grad_norms)
+
+    ex.gain.value = 1.0
+    assert ex.fig is fig and ex.grad_line is line and len(fig.axes) == n_axes
+    assert line in fig.axes[0].lines and len(fig.axes[0].lines) == 1
+    y1 = np.array(line.get_ydata(), dtype=float)
+    assert not np.allclose(y0, y1) and y1[0] / y1[-1] > y0[0] / y0[-1]
+    assert ex.image.value != png0
+
+    ex.depth.value = 30
+    assert len(line.get_xdata()) == 31 and ex.result.grad_norms.shape == (31,)
+    before = patches[0].get_data().values.copy()
+    ex.activation.value = "tanh"
+    assert ex.hist_patches == patches and not np.allclose(patches[0].get_data().values, before)
+    assert patches[0].get_data().edges[0] == -1.0
+
+    seed, y2 = ex.seed, np.array(line.get_ydata(), dtype=float)
+    ex.resample.click()
+    assert ex.seed == seed + 1 and not np.allclose(line.get_ydata(), y2)
+
+
+def test_widget_controls_offer_the_registries_and_display_a_png_fallback():
+    ex = gradient_flow_explorer(depth=3, width=16, batch=8)
+    assert list(ex.activation.options) == list(functional.ACTIVATIONS)
+    assert list(ex.init.options) == list(init.INITIALISERS)
+    assert (ex.depth.min, ex.depth.max) == (1, 50)
+    assert ex.gain.min < 0 < ex.gain.max  # log slider: exponents around 10**0
+    bundle = ex._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
