@@ -30,7 +30,7 @@ def make_step(model, opt, tel, x, y):
     return step
 
 
-def main(rounds: int = 15, per_round: int = 10) -> float:
+def main(rounds: int = 15, per_round: int = 10) -> dict:
     rng = np.random.default_rng(0)
     model = nn.mlp([WIDTH] * (DEPTH + 1) + [CLASSES], activation="relu", rng=rng, dtype=np.float32)
     x = rng.standard_normal((BATCH, WIDTH)).astype(np.float32)
@@ -57,7 +57,7 @@ def main(rounds: int = 15, per_round: int = 10) -> float:
     print(f"  telemetry on : {on * 1e3:7.2f} ms/step (every step)")
     verdict = "OK" if ratio <= TARGET else "SLOW"
     print(f"  on/off ratio : {ratio:.3f}  (target <= {TARGET})  {verdict}")
-    return ratio
+    return {"off_ms": off * 1e3, "on_ms": on * 1e3, "ratio": ratio}
 
 
 if __name__ == "__main__":

@@ -47,7 +47,15 @@ CAUSES: tuple[str, ...] = (
 
 #: Settings a fix may change.
 FIXABLE: tuple[str, ...] = (
-    "activation", "init", "gain", "bias", "batchnorm", "residual", "optimizer", "lr", "clip",
+    "activation",
+    "init",
+    "gain",
+    "bias",
+    "batchnorm",
+    "residual",
+    "optimizer",
+    "lr",
+    "clip",
 )
 
 #: Validation accuracy a fixed patient must reach within its step budget.
@@ -59,8 +67,15 @@ BATCH_SIZE = 64
 N_DATA = 600
 
 _DEFAULTS: dict[str, Any] = {
-    "activation": "relu", "init": "he_normal", "gain": 1.0, "bias": 0.0, "batchnorm": False,
-    "residual": False, "optimizer": "sgd", "lr": 0.1, "clip": None,
+    "activation": "relu",
+    "init": "he_normal",
+    "gain": 1.0,
+    "bias": 0.0,
+    "batchnorm": False,
+    "residual": False,
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "clip": None,
 }
 
 #: The patients' charts: architecture and the settings they were trained with.
@@ -87,8 +102,10 @@ def check_fix(fix: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in fix.items():
         if key not in FIXABLE:
-            raise ValueError(f"cannot change {key!r}: a fix may change only "
-                             f"{', '.join(FIXABLE)} (depth, width, data and steps stay)")
+            raise ValueError(
+                f"cannot change {key!r}: a fix may change only "
+                f"{', '.join(FIXABLE)} (depth, width, data and steps stay)"
+            )
         if key == "activation":
             nn.make_activation(value)
         elif key == "init":
@@ -126,8 +143,15 @@ def build(settings: dict[str, Any], seed: int = 0) -> nn.Sequential:
     """The network a chart describes: ``depth`` hidden layers of ``width`` units, 2 in, 2 out."""
     s = settings
     rng = np.random.default_rng([seed, 1])
-    model = nn.mlp([2] + [s["width"]] * s["depth"] + [2], s["activation"], init=s["init"],
-                   batchnorm=s["batchnorm"], residual=s["residual"], rng=rng, gain=s["gain"])
+    model = nn.mlp(
+        [2] + [s["width"]] * s["depth"] + [2],
+        s["activation"],
+        init=s["init"],
+        batchnorm=s["batchnorm"],
+        residual=s["residual"],
+        rng=rng,
+        gain=s["gain"],
+    )
     for layer in nn.linear_layers(model)[:-1]:
         layer.params["b"][:] = s["bias"]
     return model
@@ -147,23 +171,44 @@ class Patient:
     seed: int = 0
     history: History | None = field(default=None, repr=False)
 
-    def train(self, steps: int = STEPS, telemetry: bool = True, telemetry_every: int = 10,
-              progress: bool = True) -> History:
+    def train(
+        self,
+        steps: int = STEPS,
+        telemetry: bool = True,
+        telemetry_every: int = 10,
+        progress: bool = True,
+    ) -> History:
         """Train the model with its own settings; the History is also kept in ``history``."""
-        self.history = _fit(self.model, self.settings, self, steps, telemetry, telemetry_every,
-                            progress, label=f"patient {self.name}", eval_every=None)
+        self.history = _fit(
+            self.model,
+            self.settings,
+            self,
+            steps,
+            telemetry,
+            telemetry_every,
+            progress,
+            label=f"patient {self.name}",
+            eval_every=None,
+        )
         return self.history
 
     def examine(self, n: int = 256) -> doctor.Report:
         """The doctor's report on the first ``n`` training examples (and the History, if
         the patient has been trained)."""
         s = self.settings
-        return doctor.diagnose(self.model, self.X[:n], self.y[:n], history=self.history,
-                               lr=None if self.history is not None else s["lr"])
+        return doctor.diagnose(
+            self.model,
+            self.X[:n],
+            self.y[:n],
+            history=self.history,
+            lr=None if self.history is not None else s["lr"],
+        )
 
     def __repr__(self) -> str:
-        return (f"Patient {self.name}: {self.settings['depth']} hidden layers of "
-                f"{self.settings['width']} units, {len(self.X)} training examples")
+        return (
+            f"Patient {self.name}: {self.settings['depth']} hidden layers of "
+            f"{self.settings['width']} units, {len(self.X)} training examples"
+        )
 
 
 def admit(name: str, seed: int = 0) -> Patient:
@@ -173,19 +218,34 @@ def admit(name: str, seed: int = 0) -> Patient:
     return Patient(name, build(settings, seed), settings, X, y, X_val, y_val, seed)
 
 
-def _fit(model, s, d, steps, telemetry, telemetry_every, progress, label,
-         eval_every: int | None) -> History:
+def _fit(
+    model, s, d, steps, telemetry, telemetry_every, progress, label, eval_every: int | None
+) -> History:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a diverging run warns once
-        return fit(model, d.X, d.y, optimizer=s["optimizer"], lr=s["lr"], steps=steps,
-                   batch_size=BATCH_SIZE, rng=np.random.default_rng([d.seed, 2]),
-                   X_val=d.X_val, y_val=d.y_val, eval_every=eval_every, telemetry=telemetry,
-                   telemetry_every=telemetry_every, progress=progress, clip=s["clip"],
-                   label=label)
+        return fit(
+            model,
+            d.X,
+            d.y,
+            optimizer=s["optimizer"],
+            lr=s["lr"],
+            steps=steps,
+            batch_size=BATCH_SIZE,
+            rng=np.random.default_rng([d.seed, 2]),
+            X_val=d.X_val,
+            y_val=d.y_val,
+            eval_every=eval_every,
+            telemetry=telemetry,
+            telemetry_every=telemetry_every,
+            progress=progress,
+            clip=s["clip"],
+            label=label,
+        )
 
 
-def treat(name: str, fix: dict[str, Any], seed: int = 0, steps: int = STEPS,
-          progress: bool = False) -> History:
+def treat(
+    name: str, fix: dict[str, Any], seed: int = 0, steps: int = STEPS, progress: bool = False
+) -> History:
     """Train patient ``name`` with ``fix`` applied to its settings; telemetry off (fast).
 
     ``History.final_val_acc`` is the validation accuracy after ``steps`` steps (``nan`` if
@@ -201,3 +261,70 @@ def treat(name: str, fix: dict[str, Any], seed: int = 0, steps: int = STEPS,
 def cured(history: History) -> bool:
     """Whether a treated run reached :data:`TARGET_ACC` without diverging."""
     return not history.diverged and history.final_val_acc >= TARGET_ACC
+
+
+def plot_patient(history: History, title: str | None = None):
+    """Three panels from a patient's training History: the loss, the weight-gradient norm by
+    depth at the first and the last recorded step, and the dead / saturated fraction of each
+    activation layer at the last recorded step."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import OKABE_ITO, model_colour
+
+    fig, (ax_l, ax_g, ax_a) = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    loss = np.asarray(history.loss, dtype=np.float64)
+    ax_l.plot(
+        np.arange(len(loss)), np.where(np.isfinite(loss), loss, np.nan), color=model_colour(0)
+    )
+    if history.nan_step is not None:
+        ax_l.axvline(
+            history.nan_step,
+            color=OKABE_ITO[6],
+            ls=":",
+            label=f"loss is nan at step {history.nan_step}",
+        )
+        ax_l.legend(fontsize="small")
+    ax_l.set(
+        yscale="log",
+        xlabel="training step",
+        ylabel="training loss (log scale)",
+        title=f"Loss (val acc {history.final_val_acc:.2f})",
+    )
+    G = np.asarray(history.grad_norm, dtype=np.float64)
+    layers = np.arange(1, G.shape[1] + 1)
+    rows = [(0, "first record")] + ([(len(G) - 1, "last record")] if len(G) > 1 else [])
+    for k, (r, lab) in enumerate(rows):
+        g = G[r]
+        ax_g.plot(
+            layers,
+            np.where(np.isfinite(g) & (g > 0), g, np.nan),
+            marker="o",
+            ms=3,
+            color=model_colour(k),
+            ls=("-", "--")[k],
+            label=f"{lab} (step {int(history.telemetry_steps[r])})",
+        )
+    ax_g.set(
+        yscale="log",
+        xlabel="Linear layer (1 = input side)",
+        ylabel=r"$\|\partial L/\partial W\|_F$ (log scale)",
+        title="Gradient norm by depth",
+    )
+    ax_g.legend(fontsize="small")
+    A = np.arange(1, len(history.act_names) + 1)
+    dead, sat = np.asarray(history.dead)[-1], np.asarray(history.saturated)[-1]
+    if np.any(np.isfinite(dead)):
+        ax_a.bar(A, dead, color=OKABE_ITO[3], label="dead units")
+    if np.any(np.isfinite(sat)):
+        ax_a.bar(A, sat, color=OKABE_ITO[6], label="saturated outputs")
+    ax_a.set(
+        ylim=(0, 1.02),
+        xlabel="activation layer (1 = input side)",
+        ylabel="fraction",
+        title="Dead / saturated, last record",
+    )
+    ax_a.legend(fontsize="small")
+    for ax in (ax_l, ax_g, ax_a):
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(title or history.label or "patient")
+    return fig

@@ -247,7 +247,7 @@ def propagate(
     *,
     activation: str = "linear",
     init: Callable | None = None,
-    batch: int = 256,
+    batch: int = 128,
     std_x: float = 1.0,
     rng=None,
     dtype=np.float32,
@@ -317,15 +317,15 @@ def relative_weight_change(before: Sequence[np.ndarray], after: Sequence[np.ndar
 
 
 def train_depths(
-    depths: Sequence[int] = (1, 8),
+    depths: Sequence[int] = (1, 4, 8),
     *,
     dataset: str = "moons",
     width: int = 32,
     activation: str = "sigmoid",
     init: str = "xavier_normal",
-    steps: int = 1500,
-    lr: float = 0.5,
-    momentum: float = 0.9,
+    steps: int = 2000,
+    lr: float = 1.0,
+    momentum: float = 0.0,
     batch_size: int = 64,
     n: int = 600,
     seed: int = 0,

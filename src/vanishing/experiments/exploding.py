@@ -51,8 +51,9 @@ def power_norms(W: np.ndarray, x0: np.ndarray, T: int) -> np.ndarray:
     return out
 
 
-def chain_jacobian_norms(W: np.ndarray, T: int, nonlinearity: str = "linear",
-                         h0: np.ndarray | None = None) -> np.ndarray:
+def chain_jacobian_norms(
+    W: np.ndarray, T: int, nonlinearity: str = "linear", h0: np.ndarray | None = None
+) -> np.ndarray:
     r""":math:`\|\partial h_t / \partial h_0\|_2` (spectral norm) for :math:`t = 0, \dots, T`.
 
     The chain is :math:`h_t = W h_{t-1}` (``"linear"``) or :math:`h_t = \tanh(W h_{t-1})`
@@ -85,9 +86,14 @@ def growth_per_step(norms: np.ndarray, skip: int = 0) -> float:
     return float((norms[T] / norms[skip]) ** (1.0 / (T - skip)))
 
 
-def recurrent_comparison(radii=(0.9, 1.1), n: int = 32, T: int = 50, seed: int = 0,
-                         nonlinearity: str = "linear", h0_scale: float = 0.1
-                         ) -> dict[float, np.ndarray]:
+def recurrent_comparison(
+    radii=(0.9, 1.1),
+    n: int = 32,
+    T: int = 50,
+    seed: int = 0,
+    nonlinearity: str = "linear",
+    h0_scale: float = 0.1,
+) -> dict[float, np.ndarray]:
     r"""``{radius: chain_jacobian_norms}`` for :math:`W = \lambda Q` at each radius (one Q)."""
     rng = np.random.default_rng(seed)
     q = scaled_orthogonal(n, 1.0, rng)
@@ -110,9 +116,17 @@ def spirals(seed: int = 0, n: int = 600):
     return data.train_val_split(X, y, rng=rng)
 
 
-def train_run(lr: float, *, clip: float | None = None, steps: int = 300, seed: int = 0,
-              momentum: float = 0.9, telemetry: bool = False, progress: bool = False,
-              label: str | None = None) -> History:
+def train_run(
+    lr: float,
+    *,
+    clip: float | None = None,
+    steps: int = 300,
+    seed: int = 0,
+    momentum: float = 0.9,
+    telemetry: bool = False,
+    progress: bool = False,
+    label: str | None = None,
+) -> History:
     """Train the demonstration network with SGD (momentum 0.9 by default) at ``lr``.
 
     The same seed gives the same initial weights and batches whatever ``lr`` and ``clip``
@@ -127,13 +141,26 @@ def train_run(lr: float, *, clip: float | None = None, steps: int = 300, seed: i
         label = f"lr={lr:g}" + (f", clip={clip:g}" if clip is not None else ", no clipping")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # fit warns once when the loss is nan
-        return fit(model, X, y, optimizer=opt, steps=steps, batch_size=64,
-                   rng=np.random.default_rng([seed, 2]), X_val=X_val, y_val=y_val,
-                   telemetry=telemetry, progress=progress, clip=clip, label=label)
+        return fit(
+            model,
+            X,
+            y,
+            optimizer=opt,
+            steps=steps,
+            batch_size=64,
+            rng=np.random.default_rng([seed, 2]),
+            X_val=X_val,
+            y_val=y_val,
+            telemetry=telemetry,
+            progress=progress,
+            clip=clip,
+            label=label,
+        )
 
 
-def lr_sweep(lrs=(0.01, 0.05, 0.2, 0.5), steps: int = 300, seed: int = 0,
-             progress: bool = False) -> dict[float, History]:
+def lr_sweep(
+    lrs=(0.01, 0.05, 0.5), steps: int = 300, seed: int = 0, progress: bool = False
+) -> dict[float, History]:
     """One :func:`train_run` per learning rate (no clipping)."""
     return {lr: train_run(lr, steps=steps, seed=seed, progress=progress) for lr in lrs}
 
@@ -141,17 +168,30 @@ def lr_sweep(lrs=(0.01, 0.05, 0.2, 0.5), steps: int = 300, seed: int = 0,
 #: Learning rate at which the demonstration network diverges without clipping.
 DIVERGING_LR = 0.5
 #: The clipping threshold that rescues it (global gradient norm).
-CLIP = 1.0
+CLIP = 0.5
 
 
-def clipping_comparison(lr: float = DIVERGING_LR, clip: float = CLIP, steps: int = 300,
-                        seed: int = 0, telemetry: bool = True, progress: bool = False
-                        ) -> dict[str, History]:
+def clipping_comparison(
+    lr: float = DIVERGING_LR,
+    clip: float = CLIP,
+    steps: int = 300,
+    seed: int = 0,
+    telemetry: bool = True,
+    progress: bool = False,
+) -> dict[str, History]:
     """The same run without and with clipping: ``{"no clipping": h, "clip ...": h}``."""
-    a = train_run(lr, steps=steps, seed=seed, telemetry=telemetry, progress=progress,
-                  label="no clipping")
-    b = train_run(lr, clip=clip, steps=steps, seed=seed, telemetry=telemetry,
-                  progress=progress, label=f"clipped at {clip:g}")
+    a = train_run(
+        lr, steps=steps, seed=seed, telemetry=telemetry, progress=progress, label="no clipping"
+    )
+    b = train_run(
+        lr,
+        clip=clip,
+        steps=steps,
+        seed=seed,
+        telemetry=telemetry,
+        progress=progress,
+        label=f"clipped at {clip:g}",
+    )
     return {a.label: a, b.label: b}
 
 
@@ -161,3 +201,110 @@ def total_grad_norm(history: History) -> np.ndarray:
     g = np.asarray(history.grad_norm, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.sqrt(np.sum(g * g, axis=1))
+
+
+# ------------------------------------------------------------------------------------------
+# Figures
+# ------------------------------------------------------------------------------------------
+def plot_norms(
+    series: dict,
+    *,
+    references: dict | None = None,
+    title: str = "",
+    ylabel: str = "norm (log scale)",
+    xlabel: str = "step t",
+    ax=None,
+):
+    """Lines of ``{label: norms}`` against the step on a log y axis; ``references`` are drawn
+    dashed in black/grey (e.g. ``{"λ^t": array}``). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import model_colour
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    else:
+        fig = ax.figure
+    for i, (label, v) in enumerate(series.items()):
+        v = np.asarray(v, dtype=np.float64)
+        ax.plot(
+            np.arange(len(v)), np.where(v > 0, v, np.nan), color=model_colour(i), lw=2, label=label
+        )
+    for j, (label, v) in enumerate((references or {}).items()):
+        ax.plot(np.arange(len(v)), v, color=("black", "0.45")[j % 2], ls="--", lw=1, label=label)
+    ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def chain_explorer(
+    radius: float = 1.1,
+    nonlinearity: str = "tanh",
+    T: int = 50,
+    h0_scale: float = 0.1,
+    seed: int = 0,
+):
+    r"""Figure for the interactive demo: :math:`\|\partial h_t/\partial h_0\|` of the linear
+    chain and of the ``nonlinearity`` chain at spectral radius ``radius``, with
+    :math:`\lambda^t`."""
+    runs = {
+        "linear": recurrent_comparison((radius,), T=T, seed=seed)[radius],
+        nonlinearity: recurrent_comparison(
+            (radius,), T=T, seed=seed, nonlinearity=nonlinearity, h0_scale=h0_scale
+        )[radius],
+    }
+    if nonlinearity == "linear":
+        runs.pop(nonlinearity)
+        runs = {"linear": runs["linear"]}
+    return plot_norms(
+        runs,
+        references={rf"$\lambda^t$, $\lambda$ = {radius:g}": radius ** np.arange(T + 1)},
+        title=rf"Gradient through a recurrent chain, $W = \lambda Q$, $\lambda$ = {radius:g}",
+        ylabel=r"$\|\partial h_t / \partial h_0\|_2$ (log scale)",
+    )
+
+
+def plot_clipping(runs: dict[str, History], clip: float = CLIP):
+    """Two panels for :func:`clipping_comparison`: training loss, and the total gradient norm
+    before clipping, both against the step on log axes; the clip threshold dashed."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import model_colour
+
+    fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for i, (label, h) in enumerate(runs.items()):
+        c = model_colour(i)
+        loss = np.asarray(h.loss, dtype=np.float64)
+        ax_l.plot(
+            np.arange(len(loss)), np.where(np.isfinite(loss), loss, np.nan), color=c, label=label
+        )
+        if h.nan_step is not None:
+            ax_l.axvline(
+                h.nan_step,
+                color=c,
+                ls=":",
+                lw=1.5,
+                label=f"{label}: loss is nan from step {h.nan_step}",
+            )
+        g = total_grad_norm(h)
+        ax_g.plot(
+            h.telemetry_steps, np.where(np.isfinite(g) & (g > 0), g, np.nan), color=c, label=label
+        )
+    ax_g.axhline(clip, color="black", ls="--", lw=1, label=f"clip threshold {clip:g}")
+    ax_l.set(yscale="log", xlabel="training step", ylabel="training loss (log scale)", title="Loss")
+    ax_g.set(
+        yscale="log",
+        xlabel="training step",
+        ylabel=r"global gradient norm $\|g\|$ before clipping (log scale)",
+        title="Gradient norm",
+    )
+    for ax in (ax_l, ax_g):
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(
+        f"SGD with momentum at lr = {runs[next(iter(runs))].lr:g}: "
+        "without and with gradient clipping"
+    )
+    return fig

@@ -1,0 +1,282 @@
+"""The gradient doctor: each planted problem is found and located; healthy nets get no alarm."""
+
+import numpy as np
+import pytest
+
+from vanishing import data, doctor, nn, optim, train
+
+
+def _batch(seed, n=256):
+    rng = np.random.default_rng([seed, 7])
+    return data.two_spirals(n, rng=rng)
+
+
+def _diagnose(net, seed, **kw):
+    X, y = _batch(seed)
+    return doctor.diagnose(net, X, y, **kw)
+
+
+# ------------------------------------------------------------------------------------------
+# Each problem, planted
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(3))
+def test_deep_sigmoid_with_tiny_weights_vanishes_from_the_output_side(seed):
+    rng = np.random.default_rng(seed)
+    net = nn.mlp([2] + [64] * 20 + [2], "sigmoid", init="normal", gain=0.01, rng=rng)
+    report = _diagnose(net, seed)
+    assert report.codes == ["vanishing"], str(report)
+    f = report["vanishing"]
+    assert f.severity == "critical"
+    # observed: worst layer 10^-33.8 .. 10^-32.5 of the last layer's gradient (12 seeds)
+    assert f.numbers["worst_orders"] < -25
+    assert f.layers[0] == "0"  # the first Linear layer is among the affected ones
+    assert f.numbers["from_layer"] >= 15  # vanishing starts near the output
+    assert "sigmoid" in f.cause and "too small" in f.cause
+    assert "04" in f.notebooks and "05" in f.notebooks
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_wide_relu_with_unit_normal_weights_explodes(seed):
+    rng = np.random.default_rng(seed)
+    net = nn.mlp([2] + [256] * 20 + [2], "relu", init="normal", gain=1.0, rng=rng)
+    report = _diagnose(net, seed)
+    assert report.primary.code == "exploding", str(report)
+    assert report.primary.severity == "critical"
+    # observed ‖dW‖/‖W‖ up to 2e19 .. 6e19 (3 seeds)
+    assert report["exploding"].numbers["worst"] > 1e15
+    assert "too large" in report.primary.cause
+    assert "vanishing" not in report
+
+
+def test_exploding_in_float32_overflows_and_is_located():
+    rng = np.random.default_rng(0)
+    net = nn.mlp([2] + [256] * 40 + [2], "relu", init="normal", gain=1.0, rng=rng, dtype=np.float32)
+    report = _diagnose(net, 0)
+    f = report.primary
+    assert f.code == "nonfinite" and f.severity == "critical", str(report)
+    # the activations grow about 11x per layer: float32 (max 3.4e38) overflows in the late 30s
+    layer = int(f.where.split("Linear layer ")[1].split(" ")[0])
+    assert 30 <= layer <= 40, f.where
+    assert "float32" in f.cause
+
+
+def test_nonfinite_input_is_blamed_on_the_data():
+    net = nn.mlp([2, 8, 2], rng=np.random.default_rng(0))
+    X, y = _batch(0, 16)
+    X[3, 1] = np.nan
+    report = doctor.diagnose(net, X, y)
+    assert report.codes == ["nonfinite"] and report.primary.layers == ("input",)
+
+
+def test_nan_weights_are_found():
+    net = nn.mlp([2, 8, 8, 2], rng=np.random.default_rng(0))
+    nn.linear_layers(net)[1].params["W"][0, 0] = np.inf
+    report = _diagnose(net, 0)
+    assert report.primary.code == "nonfinite"
+    assert "Linear layer 2" in report.primary.summary
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tanh_with_huge_weights_saturates(seed):
+    rng = np.random.default_rng(seed)
+    net = nn.mlp([2] + [64] * 10 + [2], "tanh", init="normal", gain=1.0, rng=rng)
+    report = _diagnose(net, seed)
+    f = report["saturation"]
+    assert f.severity == "critical", str(report)
+    # observed: up to 79-81 % of outputs saturated in a layer
+    assert f.numbers["worst"] > 0.7
+    assert len(f.layers) >= 8  # all but the first layer or so
+    assert "too large" in f.cause
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_negative_bias_kills_relus(seed):
+    rng = np.random.default_rng(seed)
+    net = nn.mlp([2] + [64] * 8 + [2], "relu", rng=rng)
+    for layer in nn.linear_layers(net)[:-1]:
+        layer.params["b"][:] = -5.0
+    report = _diagnose(net, seed)
+    assert report.primary.code == "dead_units", str(report)
+    assert report.primary.severity == "critical"
+    assert report.primary.numbers["worst"] == 1.0
+    assert len(report.primary.layers) >= 7
+
+
+def test_update_ratios_from_a_history():
+    X, y = _batch(0, 512)
+    slow = train.fit(
+        nn.mlp([2, 32, 32, 2], rng=np.random.default_rng(0)),
+        X,
+        y,
+        lr=1e-5,
+        steps=40,
+        rng=np.random.default_rng(1),
+        progress=False,
+    )
+    report = doctor.diagnose(history=slow)
+    assert report.codes == ["update_ratio_low"], str(report)
+    assert report.primary.numbers["worst"] < 1e-5
+
+
+def test_diverged_history_names_the_step():
+    X, y = _batch(0, 512)
+    net = nn.mlp([2] + [64] * 6 + [2], rng=np.random.default_rng(0))
+    with pytest.warns(RuntimeWarning):
+        hist = train.fit(
+            net,
+            X,
+            y,
+            optimizer=optim.SGD(net, lr=0.5, momentum=0.9),
+            steps=100,
+            rng=np.random.default_rng(1),
+            progress=False,
+        )
+    assert hist.nan_step is not None
+    report = doctor.diagnose(net, X, y, history=hist)
+    assert report.primary.code == "nonfinite"
+    # the gradients overflow one step before the loss does (observed: step 7, loss nan at 8)
+    assert report.primary.step <= hist.nan_step
+    assert f"step {report.primary.step}" in report.primary.summary
+    # observed median update ratios of 1.4-400 before the loss turned nan
+    assert report["update_ratio_high"].numbers["worst"] > 1
+
+
+def test_a_large_lr_is_flagged_from_one_batch():
+    net = nn.mlp([2] + [64] * 6 + [2], rng=np.random.default_rng(0))
+    assert "update_ratio_high" in _diagnose(net, 0, lr=500.0)
+    assert "update_ratio_low" in _diagnose(net, 0, lr=1e-9)
+    assert _diagnose(net, 0, optimizer=optim.SGD(net, lr=0.1)).healthy
+
+
+# ------------------------------------------------------------------------------------------
+# No false alarms
+# ------------------------------------------------------------------------------------------
+HEALTHY = {
+    "he relu, depth 3": dict(sizes=[2, 64, 64, 2]),
+    "he relu, depth 20": dict(sizes=[2] + [64] * 20 + [2]),
+    "he relu, depth 30, 64-d inputs": dict(sizes=[64] + [64] * 30 + [10]),
+    "xavier tanh, depth 10": dict(
+        sizes=[2] + [64] * 10 + [2], activation="tanh", init="xavier_normal"
+    ),
+    "bn sigmoid, depth 20": dict(
+        sizes=[2] + [64] * 20 + [2], activation="sigmoid", init="xavier_normal", batchnorm=True
+    ),
+    "bn relu, depth 20": dict(sizes=[2] + [64] * 20 + [2], batchnorm=True),
+    "residual bn relu, depth 30": dict(sizes=[2] + [64] * 30 + [2], residual=True, batchnorm=True),
+    "residual relu, small blocks, depth 30": dict(
+        sizes=[2] + [64] * 30 + [2], residual=True, gain=0.2
+    ),
+    "residual tanh, depth 20": dict(
+        sizes=[2] + [64] * 20 + [2],
+        activation="tanh",
+        init="xavier_normal",
+        gain=0.3,
+        residual=True,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HEALTHY))
+def test_healthy_networks_get_a_clean_report(name):
+    for seed in range(4):
+        kw = dict(HEALTHY[name])
+        rng = np.random.default_rng(seed)
+        if kw["sizes"][0] == 64:
+            X, y = rng.standard_normal((256, 64)), rng.integers(0, 10, 256)
+        else:
+            X, y = _batch(seed)
+        net = nn.mlp(rng=rng, **kw)
+        report = doctor.diagnose(net, X, y, lr=0.1)
+        assert report.healthy, f"seed {seed}:\n{report}"
+
+
+def test_healthy_training_history_is_clean():
+    X, y = _batch(0, 512)
+    net = nn.mlp([2] + [64] * 6 + [2], rng=np.random.default_rng(0))
+    hist = train.fit(
+        net,
+        X,
+        y,
+        lr=0.1,
+        steps=150,
+        rng=np.random.default_rng(1),
+        telemetry_every=5,
+        progress=False,
+    )
+    report = doctor.diagnose(net, X, y, history=hist)
+    assert report.healthy, str(report)
+
+
+def test_plain_residual_relu_stack_is_reported_exploding():
+    # He-init blocks add their variance at every block: activations grow like 2^(L/2)
+    net = nn.mlp([2] + [64] * 20 + [2], residual=True, rng=np.random.default_rng(0))
+    report = _diagnose(net, 0)
+    assert report.primary.code == "exploding"
+    assert "residual" in report.primary.cause
+
+
+# ------------------------------------------------------------------------------------------
+# The report object
+# ------------------------------------------------------------------------------------------
+def test_report_text_html_and_api():
+    net = nn.mlp(
+        [2] + [64] * 12 + [2], "sigmoid", init="normal", gain=0.05, rng=np.random.default_rng(0)
+    )
+    report = _diagnose(net, 0)
+    assert not report.healthy and "vanishing" in report and report.primary is report.findings[0]
+    text = str(report)
+    assert "NOT HEALTHY" in text and "vanishing" in text and "fix:" in text
+    assert "Per-layer numbers" in text and "Linear 13" in text
+    html = report._repr_html_()
+    assert html.startswith("<div") and "<table" in html and "vanishing gradients" in html
+    assert "notebooks" in html
+    with pytest.raises(KeyError, match="no 'exploding' finding"):
+        report["exploding"]
+    healthy = _diagnose(nn.mlp([2, 32, 2], rng=np.random.default_rng(0)), 0)
+    assert "HEALTHY: no gradient problem found." in str(healthy)
+    assert repr(healthy) == "Report(healthy=True, codes=[])"
+
+
+def test_findings_are_sorted_root_cause_first_and_codes_are_fixed():
+    rng = np.random.default_rng(0)
+    net = nn.mlp([2] + [64] * 8 + [2], "relu", rng=rng)
+    for layer in nn.linear_layers(net)[:-1]:
+        layer.params["b"][:] = -5.0
+    report = _diagnose(net, 0, lr=0.1)
+    order = [doctor.CODES.index(c) for c in report.codes]
+    assert order == sorted(order) and len(set(report.codes)) == len(report.codes)
+    with pytest.raises(ValueError, match="unknown finding code"):
+        doctor.Finding("sad", "warning", "", (), "", "", "")
+    with pytest.raises(ValueError, match="severity"):
+        doctor.Finding("vanishing", "bad", "", (), "", "", "")
+
+
+def test_diagnose_leaves_batchnorm_buffers_alone_and_needs_inputs():
+    net = nn.mlp([2, 16, 16, 2], batchnorm=True, rng=np.random.default_rng(0))
+    bn = [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)][0]
+    before = bn.running_mean.copy()
+    _diagnose(net, 0)
+    np.testing.assert_array_equal(bn.running_mean, before)
+    with pytest.raises(ValueError, match="needs a model"):
+        doctor.diagnose()
+    with pytest.raises(ValueError, match="give a batch"):
+        doctor.diagnose(net)
+    with pytest.raises(TypeError, match="History"):
+        doctor.diagnose(history=object())
+
+
+def test_diagnose_writes_nothing_to_stderr(capfd):
+    net = nn.mlp(
+        [2] + [256] * 40 + [2],
+        "relu",
+        init="normal",
+        gain=1.0,
+        rng=np.random.default_rng(0),
+        dtype=np.float32,
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _diagnose(net, 0)
+    assert capfd.readouterr().err == ""
