@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SAWarning
 
-from grader.course import ROOT, Course, GradingError
+from grader.course import ROOT, Course, GradingError, course_config
 
 Handler = Callable[[argparse.Namespace], int]
 VERBS: dict[str, tuple[str, list[tuple[tuple, dict]], Handler]] = {}
@@ -56,45 +56,118 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+DB = arg(
+    "--db",
+    metavar="URL",
+    help="gradebook URL (default: sqlite:///grader/course/gradebook.db; "
+    "postgresql://... lets several graders work at once)",
+)
+
+
+COURSE = arg(
+    "--course",
+    metavar="DIR",
+    help="grade a course directory elsewhere (source/, release/, submitted/, autograded/, "
+    "feedback/ and gradebook.db inside it) instead of the repository's",
+)
+
+
+def _course(args: argparse.Namespace) -> Course:
+    root = getattr(args, "course", None)
+    return Course(course_config(root) if root else None, db=getattr(args, "db", None))
+
+
 @verb(
     "autograde",
-    "grade submissions in grader/course/submitted/<student>/<assignment>/",
+    "grade submissions in grader/course/submitted/<student>/<assignment>/, in parallel and "
+    "sandboxed; re-grades only what changed",
     ASSIGNMENT,
     STUDENT,
+    arg("--jobs", "-j", type=int, default=None, help="parallel graders (default: CPU cores)"),
+    arg("--force", action="store_true", help="grade again even if unchanged since last time"),
+    arg("--no-sandbox", action="store_true", help="run student code without the sandbox"),
+    arg(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to grade if the sandbox cannot be set up (default: warn and go on)",
+    ),
+    arg("--timeout", type=int, default=None, help="seconds per cell (default: from config)"),
+    arg("--quiet", action="store_true", help="no progress bar"),
+    DB,
+    COURSE,
 )
 def cmd_autograde(args: argparse.Namespace) -> int:
-    course = Course()
+    from grader.parallel import autograde_class
+
+    course = _course(args)
+    if args.timeout:
+        course.config.Execute.timeout = args.timeout
     subs = course.submissions(args.assignment, args.student)
     if not subs:
         _say(f"no submissions found in {course.directory('submitted')}")
         return 1
-    failed = 0
-    for sub in subs:
-        start = time.perf_counter()
-        try:
-            course.autograde_one(sub)
-        except GradingError as err:
-            failed += 1
-            _say(f"FAILED {sub.assignment} for {sub.student}:\n{err}")
-            continue
-        _say(f"autograded {sub.assignment} for {sub.student} ({time.perf_counter() - start:.1f} s)")
-    return 1 if failed else 0
+    use_sandbox = False if args.no_sandbox else (True if args.require_sandbox else None)
+    start = time.perf_counter()
+    try:
+        outcomes = autograde_class(
+            course, subs, jobs=args.jobs, force=args.force, use_sandbox=use_sandbox,
+            progress=not args.quiet, say=_say,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        _say("interrupted: grades recorded so far are kept; run the same command to go on")
+        return 130
+    counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "skipped", "failed")}
+    for o in outcomes:
+        if o.status == "failed":
+            _say(f"FAILED   {o.assignment} for {o.student}: {o.reason}")
+        for flag in o.flags:
+            _say(f"FLAGGED  {o.assignment} for {o.student}: {flag}")
+    _say(
+        f"{counts['graded']} graded, {counts['skipped']} unchanged (skipped), "
+        f"{counts['failed']} failed in {time.perf_counter() - start:.1f} s"
+        + ("" if counts["skipped"] == 0 else "; use --force to grade unchanged ones again")
+    )
+    return 1 if counts["failed"] else 0
+
+
+@verb(
+    "collect",
+    "collect submissions from an LMS download (zip) into grader/course/submitted/",
+    arg("assignment", help="assignment id"),
+    arg("archive", help="the zip file of submissions"),
+    arg(
+        "--regex",
+        help="regular expression for the file names, with (?P<student_id>...) and "
+        "(?P<file_id>...) and optionally (?P<timestamp>...) (default: "
+        "<student>_[<YYYY-MM-DD-hh-mm-ss>_]<notebook>.ipynb)",
+    ),
+    DB,
+    COURSE,
+)
+def cmd_collect(args: argparse.Namespace) -> int:
+    course = _course(args)
+    students = course.collect_zip(args.assignment, args.archive, args.regex)
+    for s in students:
+        _say(f"collected {args.assignment} for {s}")
+    if not students:
+        _say("nothing collected: do the file names match the regular expression (--regex)?")
+    return 0 if students else 1
 
 
 @verb(
     "feedback",
-    "write HTML feedback for autograded submissions to grader/course/feedback/",
+    "write HTML feedback for autograded submissions to grader/course/feedback/ "
+    "(failure messages, no hidden tests)",
     ASSIGNMENT,
     STUDENT,
+    DB,
+    COURSE,
 )
 def cmd_feedback(args: argparse.Namespace) -> int:
-    course = Course()
+    course = _course(args)
     subs = course.feedback(args.assignment, args.student)
     for sub in subs:
-        _say(
-            f"feedback for {sub.student}: "
-            f"{course.directory('feedback', sub.student, sub.assignment).relative_to(ROOT)}"
-        )
+        _say(f"feedback for {sub.student}: {course.directory('feedback', sub.student, sub.assignment)}")
     if not subs:
         _say("no autograded submissions: run `python -m grader autograde` first")
     return 0 if subs else 1
@@ -102,14 +175,30 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 @verb(
     "export",
-    "write the grade table as CSV",
+    "write the grade table as CSV (one row per student and assignment, with status and flags)",
     arg("--to", default="grader/course/grades.csv", help="CSV file to write"),
     arg("--assignment", action="append", default=[], help="only this assignment (repeatable)"),
     arg("--student", action="append", default=[], help="only this student (repeatable)"),
+    DB,
+    COURSE,
 )
 def cmd_export(args: argparse.Namespace) -> int:
-    to = Course().export(args.to, args.assignment, args.student)
+    to = _course(args).export(args.to, args.assignment, args.student)
     _say(f"grades written to {to}")
+    return 0
+
+
+@verb(
+    "duedate",
+    "set an assignment's due date (late work loses 10 %% of its points per started day)",
+    arg("assignment", help="assignment id"),
+    arg("when", help='e.g. "2025-03-01 23:59:00 UTC"'),
+    DB,
+    COURSE,
+)
+def cmd_duedate(args: argparse.Namespace) -> int:
+    _course(args).set_duedate(args.assignment, args.when)
+    _say(f"due date of {args.assignment}: {args.when}")
     return 0
 
 

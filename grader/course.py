@@ -8,10 +8,16 @@ one ``nbgrader`` command per step.
 
 from __future__ import annotations
 
+import copy
+import csv
+import json
 import os
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -69,12 +75,56 @@ class Submission:
     student: str
 
 
+LEDGER = "grading-ledger"
+
+
+class Ledger:
+    """What ``python -m grader autograde`` recorded per submission (one JSON file each)."""
+
+    def __init__(self, course: Course) -> None:
+        self.root = course.directory("autograded").parent / LEDGER
+
+    def path(self, assignment: str, student: str) -> Path:
+        return self.root / assignment / f"{student}.json"
+
+    def load(self, assignment: str, student: str) -> dict | None:
+        try:
+            return json.loads(self.path(assignment, student).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def save(self, outcome) -> None:
+        """Write an outcome (a dataclass, see :class:`grader.parallel.Outcome`) atomically."""
+        path = self.path(outcome.assignment, outcome.student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(asdict(outcome), fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def records(self) -> dict[tuple[str, str], dict]:
+        out = {}
+        if self.root.is_dir():
+            for path in sorted(self.root.glob("*/*.json")):
+                try:
+                    out[(path.parent.name, path.stem)] = json.loads(path.read_text())
+                except (OSError, ValueError):
+                    continue
+        return out
+
+
 class Course:
     """One nbgrader course directory and the steps of its life cycle."""
 
-    def __init__(self, config: Config | None = None, *, log_level: str = "WARN") -> None:
+    def __init__(
+        self, config: Config | None = None, *, log_level: str = "WARN", db: str | None = None
+    ) -> None:
         ensure_alembic_on_path()
         self.config = config if config is not None else course_config()
+        if db:  # e.g. postgresql://user@/gradebook?host=/run/postgresql
+            self.config.CourseDirectory.db_url = db
         self.config.NbGraderAPI.log_level = log_level
         self.api = NbGraderAPI(config=self.config)
         self.coursedir = self.api.coursedir
@@ -183,14 +233,80 @@ class Course:
     def export(
         self, to: str | os.PathLike, assignments: Iterable[str] = (), students: Iterable[str] = ()
     ) -> Path:
-        """Write the grade table as CSV with nbgrader's own ``CsvExportPlugin``."""
+        """Write the grade table as CSV: nbgrader's ``CsvExportPlugin`` (one row per student
+        and assignment) plus ``status`` and ``flags`` from the grading ledger.
+
+        ``status`` is ``graded``, ``failed`` (the reason follows), ``not submitted`` or
+        ``not graded by python -m grader``; ``flags`` lists, separated by `` | ``, what a
+        person should look at (tampering, renamed or missing notebooks, ...).
+        """
         plugin = CsvExportPlugin(config=self.config)
-        plugin.to = str(to)
-        plugin.assignment = list(assignments)
-        plugin.student = list(students)
+        to = Path(to)
+        with tempfile.TemporaryDirectory() as tmp:
+            plugin.to = str(Path(tmp) / "grades.csv")
+            plugin.assignment = list(assignments)
+            plugin.student = list(students)
+            with self.gradebook() as gb:
+                plugin.export(gb)
+            with open(plugin.to, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+                fields = list(rows[0].keys()) if rows else []
+        records = Ledger(self).records()
+        for row in rows:
+            rec = records.get((row["assignment"], row["student_id"]))
+            if rec is None:
+                row["status"] = "not submitted" if not row.get("timestamp") and not self.directory(
+                    "submitted", row["student_id"], row["assignment"]
+                ).is_dir() else "not graded by python -m grader"
+                row["flags"] = ""
+                continue
+            status = rec.get("status", "")
+            row["status"] = status + (f": {rec['reason']}" if status == "failed" else "")
+            row["flags"] = " | ".join(rec.get("flags", []))
+        to.parent.mkdir(parents=True, exist_ok=True)
+        with open(to, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields + ["status", "flags"])
+            writer.writeheader()
+            writer.writerows(rows)
+        return to
+
+    def set_duedate(self, assignment: str, duedate: str) -> None:
+        """Record an assignment's due date (``"2025-03-01 23:59:00 UTC"``) in the gradebook."""
+        from nbgrader.utils import parse_utc
+
         with self.gradebook() as gb:
-            plugin.export(gb)
-        return Path(to)
+            gb.update_or_create_assignment(assignment, duedate=parse_utc(duedate))
+
+    def collect_zip(
+        self, assignment: str, archive: str | os.PathLike, regex: str | None = None
+    ) -> list[str]:
+        """Unpack an LMS download (a zip of submissions) into ``submitted/`` with nbgrader's
+        ``ZipCollectApp`` and ``FileNameCollectorPlugin``; return the students collected."""
+        from nbgrader.apps import ZipCollectApp
+
+        from grader.collect import DEFAULT_REGEX
+
+        cfg = copy.deepcopy(self.config)
+        downloaded = self.directory("autograded").parent / "downloaded"
+        cfg.ZipCollectApp.downloaded_directory = str(downloaded)
+        cfg.ZipCollectApp.force = True
+        cfg.FileNameCollectorPlugin.named_regexp = regex or DEFAULT_REGEX
+        archive_dir = downloaded / assignment / "archive"
+        shutil.rmtree(downloaded / assignment, ignore_errors=True)
+        archive_dir.mkdir(parents=True)
+        shutil.copy(archive, archive_dir)
+        coursedir = copy.copy(self.coursedir)
+        coursedir.assignment_id = assignment
+        app = ZipCollectApp(config=cfg, coursedir=coursedir, parent=self.api)
+        app.init_plugins()
+        app.extract_archive_files()
+        started = time.time() - 1
+        app.process_extracted_files()
+        students = []
+        for path in sorted(self.directory("submitted").glob(f"*/{assignment}")):
+            if any(f.stat().st_mtime >= started for f in path.iterdir()):
+                students.append(path.parent.name)
+        return students
 
     def gradebook(self) -> Gradebook:
         """A new gradebook connection (use it in a ``with`` block)."""

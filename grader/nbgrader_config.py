@@ -5,10 +5,13 @@ feedback, the gradebook) lives under grader/course/, which git ignores.
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:  # the plugins below live in grader/ (also for the `nbgrader` command)
+    sys.path.insert(0, ROOT)
 
 # --- the course directory ------------------------------------------------------------------
 c.CourseDirectory.root = ROOT
@@ -44,3 +47,14 @@ c.IgnorePattern.pattern = (
 
 # A learner who deletes a test cell does not escape it: autograde puts it back.
 c.OverwriteCells.add_missing_cells = True
+
+# --- feedback and late work ---------------------------------------------------------------
+# Feedback shows each test's failure message, but not the hidden tests nor their tracebacks.
+c.GenerateFeedback.preprocessors = [
+    "grader.feedback.HideHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# Late policy: 10 % of the earned points per started day after the due date, down to zero.
+c.AssignLatePenalties.plugin_class = "grader.late.PerDayPenalty"
+c.PerDayPenalty.per_day = 0.1

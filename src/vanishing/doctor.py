@@ -39,8 +39,9 @@ code                 reported when (warning / critical)
                      ``lr = 1e-3`` would move the weights by 100 %; critical
                      :math:`10^{4}`); or an activation layer's std is :math:`\ge 10^{3}`
                      times the first activation layer's (critical :math:`10^{5}`); from a
-                     History also: the total gradient norm grows :math:`\ge 10^{3}`-fold
-                     during training (critical :math:`10^{6}`).
+                     History also: the total gradient norm at some recorded step is
+                     :math:`\ge 10^{3}` times its median over the records (critical
+                     :math:`10^{6}`).
 ``saturation``       a sigmoid/tanh layer has :math:`\ge 30\%` of its outputs in the flat
                      tails (:data:`vanishing.telemetry.SATURATION_BOUNDS`; critical 70 %).
 ``dead_units``       a ReLU-family layer has :math:`\ge 70\%` of its units never positive on
@@ -567,8 +568,8 @@ def _exploding_advice(ctx: _Context, lr_high: bool) -> tuple[str, str, tuple[str
 
 
 def _nonfinite_advice(ctx: _Context) -> tuple[str, str, tuple[str, ...]]:
-    dtype = f" {ctx.dtype}" if ctx.dtype else ""
-    cause = [f"values overflowed the{dtype} range: exploding activations or gradients"]
+    dtype = f"the {ctx.dtype}" if ctx.dtype else "the floating-point"
+    cause = [f"values overflowed {dtype} range: exploding activations or gradients"]
     if np.isfinite(ctx.weight_scale) and ctx.weight_scale > 2.0:
         cause.append(f"the weights are far too large ({_scale_text(ctx)})")
     if ctx.lr is not None:
@@ -1097,7 +1098,9 @@ def _examine_history(h, ctx: _Context) -> tuple[list[Finding], dict[str, Any]]:
         # exploding during training: total gradient norm against the first record
         with np.errstate(all="ignore"):
             total = np.sqrt(np.sum(np.square(G), axis=1))
-            growth = total / total[0] if total[0] > 0 else np.full(len(total), np.nan)
+            fin = total[np.isfinite(total)]
+            ref = float(np.median(fin)) if fin.size else np.nan
+            growth = total / ref if ref > 0 else np.full(len(total), np.nan)
         over = np.flatnonzero(np.isfinite(growth) & (growth >= TRAINING_GROWTH))
         if over.size:
             worst = float(np.nanmax(growth[np.isfinite(growth)]))
@@ -1108,8 +1111,8 @@ def _examine_history(h, ctx: _Context) -> tuple[list[Finding], dict[str, Any]]:
                     "critical" if worst >= TRAINING_GROWTH_CRITICAL else "warning",
                     "all Linear layers (total norm)",
                     tuple(names),
-                    f"the total gradient norm grew {growth[over[0]]:.3g}-fold by step "
-                    f"{int(steps[over[0]])} (up to {worst:.3g}-fold) during training",
+                    f"the total gradient norm reached {growth[over[0]]:.3g} times its median "
+                    f"over training at step {int(steps[over[0]])} (up to {worst:.3g} times)",
                     c,
                     f,
                     n,

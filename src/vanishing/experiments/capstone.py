@@ -273,9 +273,17 @@ def plot_patient(history: History, title: str | None = None):
 
     fig, (ax_l, ax_g, ax_a) = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
     loss = np.asarray(history.loss, dtype=np.float64)
-    ax_l.plot(
-        np.arange(len(loss)), np.where(np.isfinite(loss), loss, np.nan), color=model_colour(0)
-    )
+    shown = np.where(np.isfinite(loss) & (loss > 0) & (loss < 1e6), loss, np.nan)
+    ax_l.plot(np.arange(len(loss)), shown, color=model_colour(0))
+    if np.any(np.isfinite(loss) & (loss >= 1e6)):
+        ax_l.annotate(
+            "loss shoots off the chart",
+            xy=(0.3, 0.97),
+            xycoords="axes fraction",
+            va="top",
+            fontsize="small",
+            color=model_colour(0),
+        )
     if history.nan_step is not None:
         ax_l.axvline(
             history.nan_step,
@@ -295,14 +303,29 @@ def plot_patient(history: History, title: str | None = None):
     rows = [(0, "first record")] + ([(len(G) - 1, "last record")] if len(G) > 1 else [])
     for k, (r, lab) in enumerate(rows):
         g = G[r]
+        shown = np.where(np.isfinite(g) & (g > 0) & (g < 1e100), g, np.nan)
+        zero = " - all exactly 0" if np.all(g == 0) else ""
         ax_g.plot(
             layers,
-            np.where(np.isfinite(g) & (g > 0), g, np.nan),
+            shown,
             marker="o",
             ms=3,
             color=model_colour(k),
             ls=("-", "--")[k],
-            label=f"{lab} (step {int(history.telemetry_steps[r])})",
+            label=f"{lab} (step {int(history.telemetry_steps[r])}){zero}",
+        )
+    ax_g.set_xlim(0.5, len(layers) + 0.5)
+    if not np.any(np.isfinite(G) & (G > 0)):
+        ax_g.set_yscale("log")
+        ax_g.set_ylim(1e-3, 1.0)  # nothing to draw on a log axis: give it a range
+    if np.all(G == 0):
+        ax_g.text(
+            0.5,
+            0.5,
+            "every weight gradient\nis exactly 0",
+            transform=ax_g.transAxes,
+            ha="center",
+            va="center",
         )
     ax_g.set(
         yscale="log",

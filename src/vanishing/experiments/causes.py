@@ -42,6 +42,7 @@ __all__ = [
     "chain_forward_backward",
     "chain_gradient_norms",
     "chain_layer_bounds",
+    "depth_data",
     "factor_per_layer",
     "first_nonfinite_layer",
     "gradient_norms_by_activation",
@@ -229,8 +230,9 @@ class Propagation:
     z_std : std of the pre-activations :math:`z_l = h_{l-1}W_l` (``inf`` once anything overflowed)
     h_std, h_mean : std and mean of the activations :math:`h_l`
     first_nonfinite : the first layer ``l`` (1-based) whose :math:`z_l` holds an ``inf`` or
-        ``nan``, or ``None``
-    activations : the arrays :math:`h_1..h_L` when ``keep=True``, else an empty list
+        ``nan``, or ``None``; the layers after it are not computed (``z_std`` is ``inf`` there)
+    activations : the arrays :math:`h_1..h_l` when ``keep=True`` (up to ``first_nonfinite``),
+        else an empty list
     """
 
     z_std: np.ndarray
@@ -282,6 +284,12 @@ def propagate(
             h_mean.append(float(np.mean(h, dtype=np.float64)) if finite else float("nan"))
             if keep:
                 kept.append(h)
+            if first is not None:  # nothing finite comes back from inf and nan: stop here
+                break
+    pad = int(depth) - len(z_std)
+    z_std += [float("inf")] * pad
+    h_std += [float("inf")] * pad
+    h_mean += [float("nan")] * pad
     return Propagation(np.array(z_std), np.array(h_std), np.array(h_mean), first, kept)
 
 
@@ -316,6 +324,13 @@ def relative_weight_change(before: Sequence[np.ndarray], after: Sequence[np.ndar
     )
 
 
+def depth_data(dataset: str = "moons", n: int = 600, seed: int = 0):
+    """The data of :func:`train_depths`: ``(X_train, y_train, X_val, y_val)``, 25 % held out."""
+    rng = np.random.default_rng(seed)
+    X, y = datasets.load(dataset, n=n, rng=rng)
+    return datasets.train_val_split(X, y, 0.25, rng=rng)
+
+
 def train_depths(
     depths: Sequence[int] = (1, 4, 8),
     *,
@@ -338,20 +353,25 @@ def train_depths(
     order and the same optimiser: SGD with ``lr`` and ``momentum`` for ``steps`` steps.
     Returns ``{"<d> hidden layer(s)": DepthRun}`` in the order of ``depths``.
     """
-    rng = np.random.default_rng(seed)
-    X, y = datasets.load(dataset, n=n, rng=rng)
-    X_tr, y_tr, X_val, y_val = datasets.train_val_split(X, y, 0.25, rng=rng)
+    X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
     runs: dict[str, DepthRun] = {}
     for d in depths:
         label = f"{d} hidden layer{'s' if d != 1 else ''}"
-        sizes = [X.shape[1]] + [width] * int(d) + [int(y.max()) + 1]
+        sizes = [X_tr.shape[1]] + [width] * int(d) + [int(y_tr.max()) + 1]
         model = nn.mlp(sizes, activation, init=init, rng=np.random.default_rng([seed, d]))
         before = [m.params["W"].copy() for m in nn.linear_layers(model)]
         hist = train.fit(
-            model, X_tr, y_tr,
+            model,
+            X_tr,
+            y_tr,
             optimizer=optim.SGD(model, lr=lr, momentum=momentum),
-            steps=steps, batch_size=batch_size, rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val, y_val=y_val, telemetry_every=telemetry_every, progress=progress,
+            steps=steps,
+            batch_size=batch_size,
+            rng=np.random.default_rng([seed, 10**6]),
+            X_val=X_val,
+            y_val=y_val,
+            telemetry_every=telemetry_every,
+            progress=progress,
             label=label,
         )
         after = [m.params["W"] for m in nn.linear_layers(model)]

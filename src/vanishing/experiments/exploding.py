@@ -215,8 +215,9 @@ def plot_norms(
     xlabel: str = "step t",
     ax=None,
 ):
-    """Lines of ``{label: norms}`` against the step on a log y axis; ``references`` are drawn
-    dashed in black/grey (e.g. ``{"λ^t": array}``). Returns the figure."""
+    """Lines of ``{label: norms}`` against the step on a log y axis (a different colour and
+    line style each); ``references`` are drawn finely dotted in grey (e.g. ``{"λ^t": array}``).
+    Returns the figure."""
     import matplotlib.pyplot as plt
 
     from ..plots import model_colour
@@ -225,13 +226,19 @@ def plot_norms(
         fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
     else:
         fig = ax.figure
+    styles = ["-", "--", "-.", ":"]
     for i, (label, v) in enumerate(series.items()):
         v = np.asarray(v, dtype=np.float64)
         ax.plot(
-            np.arange(len(v)), np.where(v > 0, v, np.nan), color=model_colour(i), lw=2, label=label
+            np.arange(len(v)),
+            np.where(v > 0, v, np.nan),
+            color=model_colour(i),
+            ls=styles[i % len(styles)],
+            lw=2.2,
+            label=label,
         )
-    for j, (label, v) in enumerate((references or {}).items()):
-        ax.plot(np.arange(len(v)), v, color=("black", "0.45")[j % 2], ls="--", lw=1, label=label)
+    for label, v in (references or {}).items():
+        ax.plot(np.arange(len(v)), v, color="0.35", ls=(0, (1, 1.5)), lw=1.2, label=label)
     ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(True, which="major", alpha=0.3)
@@ -300,9 +307,24 @@ def plot_clipping(runs: dict[str, History], clip: float = CLIP):
         ylabel=r"global gradient norm $\|g\|$ before clipping (log scale)",
         title="Gradient norm",
     )
-    for ax in (ax_l, ax_g):
+    # a diverging run reaches 1e300 before nan: keep the axes on the runs that train
+    ax_l.set_ylim(1e-3, 1e3)
+    ax_g.set_ylim(top=min(ax_g.get_ylim()[1], 1e6))
+    for ax, what in ((ax_l, "loss"), (ax_g, "norm")):
+        for i, h in enumerate(runs.values()):
+            if h.nan_step is not None:
+                ax.annotate(
+                    f"{what} off the chart, then nan",
+                    xy=(h.nan_step, 1),
+                    xytext=(8, 0),
+                    xycoords=("data", "axes fraction"),
+                    textcoords="offset points",
+                    va="top",
+                    fontsize="small",
+                    color=model_colour(i),
+                )
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="center right")
     fig.suptitle(
         f"SGD with momentum at lr = {runs[next(iter(runs))].lr:g}: "
         "without and with gradient clipping"

@@ -1,0 +1,381 @@
+"""Tampering checks: flags for a person to review, never a change of score by themselves.
+
+nbgrader already restores edited or deleted test cells and their points (``OverwriteCells``)
+and the sandbox makes forbidden reads fail. What nbgrader does not do is *tell* anyone, and
+nothing stops a student from monkey-patching the assertions the tests use. Three checks:
+
+* :func:`compare_cells` (before grading): test cells deleted, edited, or given other points,
+  compared with the release and the source versions (the checksum nbgrader uses);
+* :func:`scan_code` (before grading): a static look at the code the student could edit for
+  patching of the grading helpers, numpy or IPython, and for names of places student code
+  has no business reading (the gradebook, ``solutions/``, the course directory);
+* :class:`InsertCanaries` / :class:`CollectCanaries` (while grading): a short check cell runs
+  in the student's kernel before every test cell and at the end. It compares the grading
+  helpers, ``numpy.testing``, ``builtins`` and IPython's execution hooks with a snapshot taken
+  before any student code ran, and makes sure that assertions that must fail still fail.
+  The check cells and their output are removed before the grades are saved.
+
+All three are heuristics: a determined student who reads this file can evade the dynamic
+check (it runs in their kernel). They catch the usual tricks, and the sandbox, not these
+checks, is what keeps student code away from the grades.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterable
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+#: Names the test cells rely on, and the module each must be.
+RELIED_ON = {
+    "grading": "vanishing.grading",
+    "np": "numpy",
+    "nn": "vanishing.nn",
+    "F": "vanishing.functional",
+    "init": "vanishing.init",
+    "inspect": "inspect",
+}
+PROTECTED_ROOTS = {
+    "grading", "vanishing", "np", "numpy", "npt", "builtins", "__builtins__", "sys",
+    "IPython", "math", "unittest", "nn", "F", "init", "inspect", "AssertionError",
+}  # fmt: skip
+SUSPICIOUS_ATTRS = {
+    "__code__", "__globals__", "__builtins__", "settrace", "setprofile", "input_transformers_cleanup",
+    "input_transformers_post", "ast_transformers", "set_custom_exc", "custom_exceptions",
+    "showtraceback", "_showtraceback", "run_cell", "run_code", "run_ast_nodes", "register_magic_function",
+}  # fmt: skip
+FORBIDDEN_WORDS = ("gradebook", "solutions", "autograded", "submitted", "nbgrader_config", "/etc/shadow")
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+# --- before grading: the cells -------------------------------------------------------------
+def compare_cells(submitted: NotebookNode, release: NotebookNode, source: NotebookNode) -> list[str]:
+    """Flags for locked (test) cells that were deleted, edited or re-pointed."""
+    flags: list[str] = []
+    sub_cells = {_meta(c).get("grade_id"): c for c in submitted.cells if _meta(c).get("grade_id")}
+    src_cells = {_meta(c).get("grade_id"): c for c in source.cells if _meta(c).get("grade_id")}
+    for rel in release.cells:
+        meta = _meta(rel)
+        gid = meta.get("grade_id")
+        if not gid or not meta.get("locked"):
+            continue
+        got = sub_cells.get(gid)
+        if got is None:
+            flags.append(f"test cell deleted: {gid}")
+            continue
+        got_meta = _meta(got)
+        if meta.get("grade") and float(got_meta.get("points", -1)) != float(meta.get("points", 0)):
+            flags.append(
+                f"test cell points changed: {gid} ({meta.get('points')} -> {got_meta.get('points')})"
+            )
+        if got.cell_type != rel.cell_type:
+            flags.append(f"test cell type changed: {gid}")
+            continue
+        mine = _checksum(got, meta)
+        allowed = {_checksum(rel, meta)}
+        if gid in src_cells:
+            allowed.add(_checksum(src_cells[gid], meta))
+        if mine not in allowed:
+            flags.append(f"test cell edited (checksum mismatch): {gid}")
+    return flags
+
+
+def _checksum(cell, meta: dict) -> str:
+    """nbgrader's checksum of a cell's content, with the release's flags and points."""
+    probe = nbformat.from_dict(json.loads(json.dumps(cell)))
+    probe.metadata["nbgrader"] = dict(meta)
+    return utils.compute_checksum(probe)
+
+
+# --- before grading: the code the student wrote -------------------------------------------
+def _python(source: str) -> str:
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - fall back to the raw text
+        return source
+
+
+def _root(node: ast.AST) -> str:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id + "()"
+    return ""
+
+
+def _dotted(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+PROTECTED_MODULES = ("vanishing", "numpy", "builtins", "sys", "IPython", "math", "unittest", "inspect")
+
+
+def _aliases(sources: list[str]) -> set[str]:
+    """Names bound by importing a protected module or something from it (``from vanishing
+    import grading as _g`` makes ``_g`` protected)."""
+    out: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(_python(source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.split(".")[0] in PROTECTED_MODULES:
+                        out.add(a.asname or a.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.split(".")[0] in PROTECTED_MODULES:
+                    out.update(a.asname or a.name for a in node.names)
+    return out
+
+
+def scan_code(sources: Iterable[str], forbidden_paths: Iterable[str] = ()) -> list[str]:
+    """Static flags for code cells a student could edit."""
+    words = list(FORBIDDEN_WORDS) + [p for p in forbidden_paths if p and p != "/"]
+    flags: list[str] = []
+    sources = list(sources)
+    roots = set(PROTECTED_ROOTS) | _aliases(sources)
+
+    def flag(msg: str) -> None:
+        if msg not in flags:
+            flags.append(msg)
+
+    for source in sources:
+        try:
+            tree = ast.parse(_python(source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            targets: list[ast.AST] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, ast.Delete):
+                targets = node.targets
+            for t in targets:
+                for sub in ast.walk(t):
+                    if isinstance(sub, (ast.Attribute, ast.Subscript)):
+                        root = _root(sub)
+                        if root in roots or root == "get_ipython()":
+                            flag(f"patches {_dotted(sub)}")
+                        break
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in {"setattr", "delattr"} and node.args:
+                    root = _root(node.args[0])
+                    if root in roots or root == "get_ipython()":
+                        flag(f"patches {_dotted(node.args[0])} with {node.func.id}()")
+            if isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRS:
+                flag(f"uses {node.attr}")
+            if isinstance(node, ast.Attribute) and node.attr == "modules" and _root(node) == "sys":
+                flag("uses sys.modules")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                low = node.value.lower()
+                for w in words:
+                    if w.lower() in low:
+                        flag(f"refers to {w!r} (not accessible to student code)")
+        # top-level rebinding of the names the test cells use
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for alias in stmt.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    if bound in RELIED_ON:
+                        full = (
+                            alias.name
+                            if isinstance(stmt, ast.Import)
+                            else f"{stmt.module}.{alias.name}"
+                        )
+                        if full != RELIED_ON[bound]:
+                            flag(f"rebinds {bound} to {full}")
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)):
+                names = []
+                if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+                    names = [stmt.name]
+                else:
+                    tg = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    names = [n.id for t in tg for n in ast.walk(t) if isinstance(n, ast.Name)]
+                for n in names:
+                    if n in RELIED_ON:
+                        flag(f"rebinds {n}")
+    return flags
+
+
+def student_sources(nb: NotebookNode) -> list[str]:
+    """Code cells that are not locked: what a student wrote or could have edited."""
+    return [
+        c.source for c in nb.cells if c.cell_type == "code" and not _meta(c).get("locked", False)
+    ]
+
+
+# --- while grading: check cells in the student's kernel -----------------------------------
+MARK = "VG-INTEGRITY "
+SNAPSHOT_CODE = r'''
+import sys, types, builtins
+def _ids(mod):
+    out = {}
+    for k, v in list(vars(mod).items()):
+        out[k] = (id(v), id(getattr(v, "__code__", None)))
+    return out
+def _shell_state():
+    ip = get_ipython()
+    kernel = getattr(ip, "kernel", None)
+    names = ("run_cell", "run_cell_async", "run_code", "run_ast_nodes", "showtraceback",
+             "_showtraceback", "transform_cell", "should_run_async")
+    return {
+        "cls": {n: id(getattr(type(ip), n, None)) for n in names},
+        "kcls": {n: id(getattr(type(kernel), n, None)) for n in ("do_execute", "execute_request")},
+        "hooks": (len(ip.input_transformers_cleanup), len(ip.input_transformers_post),
+                  len(ip.ast_transformers)),
+        "streams": (id(sys.stdout), id(sys.stderr)),
+    }
+import numpy, numpy.testing, vanishing.grading
+m = types.ModuleType("_vg_integrity")
+m.modules = {n: _ids(sys.modules[n]) for n in ("vanishing.grading", "numpy", "numpy.testing", "builtins", "math")
+             if n in sys.modules or __import__(n)}
+m.shell = _shell_state()
+m.shell_state = _shell_state
+sys.modules["_vg_integrity"] = m
+print(MARK + "[]")
+'''
+
+CHECK_CODE = r'''
+import sys, json, builtins
+problems = []
+try:
+    snap = sys.modules["_vg_integrity"]
+    for name, before in snap.modules.items():
+        mod = sys.modules.get(name)
+        for k, (obj_id, code_id) in before.items():
+            if k.startswith("_") or (name == "builtins" and k in SWAPPED_BY_IPYKERNEL):
+                continue
+            if k not in vars(mod):
+                problems.append(f"{name}.{k} was deleted")
+                continue
+            v = vars(mod)[k]
+            if id(v) != obj_id or id(getattr(v, "__code__", None)) != code_id:
+                problems.append(f"{name}.{k} was replaced")
+    now = snap.shell_state()
+    for key in ("cls", "kcls", "hooks", "streams"):
+        if now[key] != snap.shell[key]:
+            problems.append(f"IPython {key} changed")
+    ip = get_ipython()
+    for n in ("run_cell", "run_cell_async", "run_code", "run_ast_nodes", "showtraceback"):
+        if n in vars(ip):
+            problems.append(f"IPython shell {n} overridden")
+    if ip.custom_exceptions:
+        problems.append("IPython custom exception handler set")
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        problems.append("a trace or profile function is set")
+    ns = ip.user_ns
+    for name, modname in RELIED_ON.items():
+        if name in ns and ns[name] is not sys.modules.get(modname):
+            problems.append(f"the name {name} is not {modname}")
+    import numpy.testing as npt
+    from vanishing import grading as g
+    probes = {
+        "grading.check": lambda: g.check("integrity", lambda: 1.0, expected=2.0),
+        "grading.assert_close": lambda: g.assert_close("integrity", 1.0, 2.0),
+        "grading.assert_true": lambda: g.assert_true("integrity", False, "must fail"),
+        "numpy.testing.assert_allclose": lambda: npt.assert_allclose(1.0, 2.0),
+        "numpy.testing.assert_array_equal": lambda: npt.assert_array_equal([1], [2]),
+    }
+    for name, probe in probes.items():
+        try:
+            with g.silenced():
+                probe()
+        except AssertionError:
+            pass
+        except BaseException as err:
+            problems.append(f"{name} raised {type(err).__name__} instead of AssertionError")
+        else:
+            problems.append(f"{name} no longer fails on a wrong value")
+    if builtins.AssertionError.__module__ != "builtins":
+        problems.append("AssertionError was replaced")
+except BaseException as err:
+    problems.append(f"integrity check crashed: {type(err).__name__}: {err}")
+print(MARK + json.dumps(sorted(set(problems))))
+'''
+
+
+#: builtins the kernel itself replaces for each execution (stdin forwarding)
+SWAPPED_BY_IPYKERNEL = ("input", "raw_input", "getpass")
+
+
+def _check_cell(code: str) -> NotebookNode:
+    body = (
+        f"MARK = {MARK!r}\nRELIED_ON = {RELIED_ON!r}\n"
+        f"SWAPPED_BY_IPYKERNEL = {SWAPPED_BY_IPYKERNEL!r}\n" + code
+    )
+    cell = nbformat.v4.new_code_cell(
+        f"exec(compile({body!r}, '<grader integrity check>', 'exec'), {{'get_ipython': get_ipython}})"
+    )
+    cell.metadata["vg_integrity"] = True
+    return cell
+
+
+#: problems found in each notebook, by (assignment, student, notebook), filled while grading
+RESULTS: dict[tuple[str, str, str], list[str]] = {}
+
+
+class InsertCanaries(NbGraderPreprocessor):
+    """Put a check cell at the start, before every test cell and at the end."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        cells = [_check_cell(SNAPSHOT_CODE)]
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                cells.append(_check_cell(CHECK_CODE))
+            cells.append(cell)
+        cells.append(_check_cell(CHECK_CODE))
+        nb.cells = cells
+        return nb, resources
+
+
+class CollectCanaries(NbGraderPreprocessor):
+    """Read and remove the check cells; record what they found in :data:`RESULTS`."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        problems: list[str] = []
+        kept = []
+        for cell in nb.cells:
+            if not cell.get("metadata", {}).get("vg_integrity"):
+                kept.append(cell)
+                continue
+            found = None
+            for out in cell.get("outputs", []):
+                text = out.get("text", "") if out.get("output_type") == "stream" else ""
+                for line in text.splitlines():
+                    if line.startswith(MARK):
+                        try:
+                            found = json.loads(line[len(MARK) :])
+                        except ValueError:
+                            found = ["integrity check output was garbled"]
+            if found is None:
+                err = [o.get("ename", "") for o in cell.get("outputs", []) if o.get("ename")]
+                if err and err[0] in {"CellTimeoutError", "KeyboardInterrupt"}:
+                    found = []  # the kernel was still busy: the next check will tell
+                else:
+                    found = ["an integrity check gave no result" + (f" ({err[0]})" if err else "")]
+            problems.extend(p for p in found if p not in problems)
+        nb.cells = kept
+        info = resources.get("nbgrader", {})
+        key = (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
+        RESULTS[key] = problems
+        return nb, resources

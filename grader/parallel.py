@@ -1,0 +1,489 @@
+"""Autograde a whole class: in parallel, sandboxed, resumable, with flags for review.
+
+:func:`autograde_class` hands each submission (one student, one assignment) to a pool of
+worker processes. Each worker runs nbgrader's own ``Autograde`` for one submission at a time,
+through nbgrader's API, with three additions in the autograde preprocessors: the kernel runs
+in the sandbox (:mod:`grader.sandbox`), check cells look for tampering while it runs
+(:mod:`grader.integrity`), and a runaway output is capped while it streams.
+
+What nbgrader lacks and this module adds:
+
+* **parallel workers, one gradebook.** SQLite takes one writer at a time: every gradebook
+  transaction of a worker starts with ``BEGIN IMMEDIATE`` and waits (``busy_timeout``) for
+  the others, instead of failing with "database is locked" (nbgrader's transactions are
+  short; no transaction is open while a kernel runs). PostgreSQL needs nothing of the kind.
+* **a ledger** (``<autograded>/../grading-ledger/<assignment>/<student>.json``), written
+  after nbgrader committed the grades: the fingerprint of what was graded (submitted files,
+  the assignment's source, the grading settings), the outcome, the reason of a failure and
+  the flags. A re-run skips submissions whose fingerprint is unchanged and that were graded
+  (``force`` re-grades them); failed or interrupted ones are graded again. nbgrader's
+  updates are keyed by student, assignment, notebook and cell, so grading twice replaces a
+  grade and never duplicates it.
+* **a staged copy** of each submission: invalid notebooks are set aside (scored 0), a single
+  renamed notebook is graded under its proper name, extra notebooks are ignored, and a
+  submission with no notebook at all is recorded with zero points; each case is flagged.
+* **one failure does not stop the batch**: the failing student is reported with the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader import integrity, sandbox
+from grader.course import ROOT, Course, GradingError, Ledger, Submission
+
+STAGING = "grading-staging"
+#: Thread pools of numerical libraries: one thread per kernel, the workers are the parallelism.
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission."""
+
+    assignment: str
+    student: str
+    status: str  # "graded", "failed" or "skipped" (graded before, unchanged)
+    reason: str = ""
+    flags: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    score: float | None = None
+    max_score: float | None = None
+    fingerprint: str = ""
+    sandboxed: bool = False
+
+
+@dataclass
+class Settings:
+    """How the workers grade."""
+
+    sandbox: bool
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    sandbox_base: str = ""
+    hide: list[str] = field(default_factory=list)
+    reveal: dict[str, list[str]] = field(default_factory=dict)
+    forbidden_paths: list[str] = field(default_factory=list)
+
+
+def _hash_tree(h, base: Path) -> None:
+    if not base.is_dir():
+        h.update(b"<missing>")
+        return
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base)
+        if any(p in {".ipynb_checkpoints", "__pycache__"} for p in rel.parts) or not path.is_file():
+            continue
+        h.update(str(rel).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def fingerprint(course: Course, sub: Submission, settings_key: str = "") -> str:
+    """A digest of the submitted files, the assignment's source and the grading settings."""
+    h = hashlib.sha256()
+    _hash_tree(h, course.directory("submitted", sub.student, sub.assignment))
+    h.update(b"\0source\0")
+    _hash_tree(h, course.directory("source", ".", sub.assignment))
+    h.update(settings_key.encode())
+    return h.hexdigest()
+
+
+def settings_key(course: Course) -> str:
+    cfg = course.config
+    keys = {
+        "timeout": cfg.Execute.get("timeout"),
+        "max_lines": cfg.LimitOutput.get("max_lines"),
+        "late": str(cfg.AssignLatePenalties.get("plugin_class")),
+    }
+    return json.dumps(keys, sort_keys=True, default=str)
+
+
+# --- SQLite: one writer at a time, waiting instead of failing ------------------------------
+_SERIALISED = False
+
+
+def serialise_sqlite_writes() -> None:
+    """Make every SQLite transaction of this process ``BEGIN IMMEDIATE`` with a long busy
+    timeout (SQLAlchemy's recipe for pysqlite), so parallel graders queue for the lock."""
+    global _SERIALISED
+    if _SERIALISED:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _connect(dbapi_conn, _record):
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself
+            dbapi_conn.execute("PRAGMA busy_timeout = 600000")
+
+    @event.listens_for(Engine, "begin")
+    def _begin(conn):
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    _SERIALISED = True
+
+
+# --- the worker --------------------------------------------------------------------------------
+_W: dict = {}
+
+
+def autograde_preprocessors(sandboxed: bool) -> list:
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    execute = sandbox.SandboxedExecute if sandboxed else sandbox.CappedExecute
+    return [
+        integrity.InsertCanaries,
+        execute,
+        integrity.CollectCanaries,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+
+
+def worker_course(config, settings: Settings, slot: int) -> Course:
+    """The course as one worker (job slot) grades it."""
+    cfg = copy.deepcopy(config)
+    cfg.Autograde.autograde_preprocessors = autograde_preprocessors(settings.sandbox)
+    if settings.sandbox:
+        uid, gid = sandbox.ensure_user(slot)
+        km = cfg.SandboxKernelManager
+        km.sandbox_uid, km.sandbox_gid = uid, gid
+        km.sandbox_base = settings.sandbox_base
+        km.sandbox_hide = settings.hide
+        km.sandbox_reveal = settings.reveal
+        km.sandbox_limits = settings.limits.rlimits()
+    return Course(cfg)
+
+
+def _init_worker(config, settings: Settings, slots) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
+    warnings.filterwarnings("ignore")
+    os.environ.update(ONE_THREAD)
+    serialise_sqlite_writes()
+    slot = slots.get()
+    _W.update(slot=slot, settings=settings, course=worker_course(config, settings, slot))
+
+
+def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> list[str]:
+    """Copy the submission to ``staging/<student>/<assignment>`` and tidy it up; return the
+    notebook ids that can be graded."""
+    src = course.directory("submitted", sub.student, sub.assignment)
+    dst = staging / sub.student / sub.assignment
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    expected = course.notebooks(sub.assignment)
+    for path in sorted(dst.glob("*.ipynb")):
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - any unreadable notebook
+            first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+            flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
+            path.unlink()
+    missing = [n for n in expected if not (dst / f"{n}.ipynb").exists()]
+    extra = [p for p in sorted(dst.glob("*.ipynb")) if p.stem not in expected]
+    if len(missing) == 1 and len(extra) == 1:
+        flags.append(f"renamed notebook: {extra[0].name} graded as {missing[0]}.ipynb")
+        extra[0].rename(dst / f"{missing[0]}.ipynb")
+        missing, extra = [], []
+    flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
+    invalid = {f.split(": ")[1] for f in flags if f.startswith("invalid notebook")}
+    flags.extend(f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid)
+    return [n for n in expected if (dst / f"{n}.ipynb").exists()]
+
+
+def _static_flags(course: Course, sub: Submission, staged: Path, notebooks: list[str], settings):
+    flags = []
+    for nb_id in notebooks:
+        sub_nb = nbformat.read(staged / f"{nb_id}.ipynb", as_version=4)
+        release = course.directory("release", ".", sub.assignment) / f"{nb_id}.ipynb"
+        source = course.directory("source", ".", sub.assignment) / f"{nb_id}.ipynb"
+        rel_nb = nbformat.read(release if release.exists() else source, as_version=4)
+        src_nb = nbformat.read(source, as_version=4)
+        flags += [f"{nb_id}: {f}" for f in integrity.compare_cells(sub_nb, rel_nb, src_nb)]
+        scan = integrity.scan_code(integrity.student_sources(sub_nb), settings.forbidden_paths)
+        flags += [f"{nb_id}: suspicious code: {f}" for f in scan]
+    return flags
+
+
+def record_zeros(course: Course, sub: Submission, staged: Path) -> None:
+    """Record a submission with nothing gradeable: every autograded cell scores 0."""
+    with course.gradebook() as gb:
+        gb.update_or_create_student(sub.student)
+        ts = course.coursedir.get_existing_timestamp(str(staged))
+        if ts:
+            gb.update_or_create_submission(sub.assignment, sub.student, timestamp=ts)
+        else:
+            gb.update_or_create_submission(sub.assignment, sub.student)
+        for nb in gb.find_assignment(sub.assignment).notebooks:
+            for grade in gb.find_submission_notebook(nb.name, sub.assignment, sub.student).grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gb.db.commit()
+    shutil.rmtree(course.directory("autograded", sub.student, sub.assignment), ignore_errors=True)
+
+
+def failure_reason(text: str) -> str:
+    if "DeadKernelError" in text or "Kernel died" in text:
+        return (
+            "the kernel died while running the notebook (os._exit, a crash such as a "
+            "segfault, or a resource limit of the sandbox); no grades were recorded"
+        )
+    if "UnresponsiveKernelError" in text:
+        return "the kernel stopped responding and could not be interrupted"
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]:
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook() as gb:
+        try:
+            s = gb.find_submission(sub.assignment, sub.student)
+        except MissingEntry:
+            return None, None
+        return float(s.score), float(s.max_score)
+
+
+def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, staging: Path):
+    """Grade one submission with nbgrader; never raises: the outcome says what happened."""
+    start = time.perf_counter()
+    flags: list[str] = []
+    out = Outcome(sub.assignment, sub.student, "graded", fingerprint=fp, sandboxed=settings.sandbox)
+    cd = course.coursedir
+    try:
+        notebooks = _stage(course, sub, staging, flags)
+        staged = staging / sub.student / sub.assignment
+        flags += _static_flags(course, sub, staged, notebooks, settings)
+        saved = cd.submitted_directory
+        cd.submitted_directory = str(staging)
+        try:
+            if not notebooks:
+                record_zeros(course, sub, staged)
+            else:
+                for nb_id in notebooks:
+                    integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), None)
+                result = course.api.autograde(sub.assignment, sub.student, force=True, create=True)
+                if not result.get("success"):
+                    raise GradingError(
+                        failure_reason(result.get("error", "") + "\n" + result.get("log", ""))
+                    )
+                for nb_id in notebooks:
+                    found = integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), [])
+                    flags += [f"{nb_id}: tampering: {p}" for p in found]
+        finally:
+            cd.submitted_directory = saved
+        out.score, out.max_score = _score(course, sub)
+    except Exception as err:  # noqa: BLE001 - one student's failure must not stop the batch
+        out.status = "failed"
+        out.reason = str(err) if isinstance(err, GradingError) else f"{type(err).__name__}: {err}"
+        try:
+            out.score, out.max_score = _score(course, sub)
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    out.flags = flags
+    out.seconds = round(time.perf_counter() - start, 2)
+    Ledger(course).save(out)
+    return out
+
+
+def _grade(sub: Submission, fp: str) -> Outcome:
+    course: Course = _W["course"]
+    staging = course.directory("autograded").parent / STAGING / str(_W["slot"])
+    return grade_one(course, sub, fp, _W["settings"], staging)
+
+
+# --- the batch -------------------------------------------------------------------------------
+def kernel_python_paths() -> list[str]:
+    """Paths a kernel of this environment imports from (``sys.path`` of a fresh interpreter,
+    which includes the folders an editable install adds)."""
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd="/",
+    )
+    paths = {p for p in json.loads(out.stdout) if p and os.path.isdir(p)}
+    paths |= {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    return sorted(paths)
+
+
+def sandbox_settings(course: Course, limits: sandbox.Limits | None = None) -> Settings:
+    """Settings for sandboxed workers: what to hide from kernels and what they need."""
+    base = tempfile.mkdtemp(prefix="vg-sandbox-")
+    os.chmod(base, 0o711)
+    cd = course.coursedir
+    sensitive = [ROOT, course.root]
+    sensitive += [course.directory(step) for step in sandbox_steps()]
+    sensitive.append(course.directory("autograded").parent)
+    if cd.db_url.startswith("sqlite:///"):
+        sensitive.append(Path(cd.db_url[len("sqlite:///") :]).parent)
+    keep = kernel_python_paths()
+    return Settings(
+        sandbox=True,
+        limits=limits or sandbox.Limits(),
+        sandbox_base=base,
+        hide=sandbox.hidden_paths([str(s) for s in sensitive], keep + [base]),
+        reveal=sandbox.reveal_map(keep),
+        forbidden_paths=sorted({str(course.root), str(ROOT)}),
+    )
+
+
+def sandbox_steps() -> tuple[str, ...]:
+    return ("source", "release", "submitted", "autograded", "feedback", "solution")
+
+
+def autograde_class(
+    course: Course,
+    subs: Iterable[Submission],
+    jobs: int | None = None,
+    force: bool = False,
+    use_sandbox: bool | None = None,
+    limits: sandbox.Limits | None = None,
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+) -> list[Outcome]:
+    """Grade ``subs`` with ``jobs`` workers; return one :class:`Outcome` per submission.
+
+    ``use_sandbox``: ``None`` sandboxes when possible and warns loudly when not; ``True``
+    refuses to grade without the sandbox; ``False`` grades without it.
+    """
+    from tqdm import tqdm
+
+    subs = list(subs)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    ledger = Ledger(course)
+    key = settings_key(course)
+    fps = {sub: fingerprint(course, sub, key) for sub in subs}
+    outcomes: dict[Submission, Outcome] = {}
+    todo = []
+    for sub in subs:
+        rec = ledger.load(sub.assignment, sub.student)
+        if not force and rec and rec.get("status") == "graded" and rec.get("fingerprint") == fps[sub]:
+            fields = {k: v for k, v in rec.items() if k in Outcome.__dataclass_fields__}
+            outcomes[sub] = Outcome(**{**fields, "status": "skipped"})
+        else:
+            todo.append(sub)
+    if not todo:
+        return [outcomes[s] for s in subs]
+
+    if use_sandbox is not False:
+        ok, why = sandbox.status()
+        if not ok and use_sandbox:
+            raise GradingError(f"the sandbox is required but unavailable: {why}")
+        if not ok:
+            say(
+                "WARNING: " + "!" * 70 + f"\nWARNING: student code runs WITHOUT the sandbox: {why}."
+                "\nWARNING: it can read and write whatever this user can, including the "
+                "gradebook.\nWARNING: " + "!" * 70
+            )
+        use_sandbox = ok
+    if use_sandbox:
+        settings = sandbox_settings(course, limits)
+        for slot in range(jobs):  # create the users here, not in racing workers
+            sandbox.ensure_user(slot)
+    else:
+        settings = Settings(sandbox=False, forbidden_paths=sorted({str(course.root), str(ROOT)}))
+
+    serialise_sqlite_writes()
+    with course.gradebook():  # create or upgrade the gradebook once, before the workers
+        pass
+    ctx = mp.get_context("spawn")
+    pending = list(todo)
+    try:
+        with tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress) as bar:
+            for attempt in range(2):
+                if not pending:
+                    break
+                slots = ctx.Queue()
+                for slot in range(jobs):
+                    slots.put(slot)
+                pool = ProcessPoolExecutor(
+                    max_workers=min(jobs, len(pending)),
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(course.config, settings, slots),
+                )
+                futures = {pool.submit(_grade, sub, fps[sub]): sub for sub in pending}
+                broken = []
+                try:
+                    remaining = set(futures)
+                    while remaining:
+                        done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            sub = futures[fut]
+                            try:
+                                out = fut.result()
+                            except BrokenProcessPool:
+                                broken.append(sub)
+                                continue
+                            outcomes[sub] = out
+                            bar.update(1)
+                            if out.status == "failed":
+                                bar.write(
+                                    f"FAILED {sub.assignment} for {sub.student}: {out.reason}"
+                                )
+                except KeyboardInterrupt:
+                    _stop(pool)
+                    raise
+                pool.shutdown(wait=True)
+                pending = broken
+                if broken and attempt == 0:
+                    bar.write(f"a grading worker died; grading {len(broken)} submission(s) again")
+            for sub in pending:
+                out = Outcome(
+                    sub.assignment, sub.student, "failed", "a grading worker process died",
+                    fingerprint=fps[sub],
+                )  # fmt: skip
+                ledger.save(out)
+                outcomes[sub] = out
+    finally:
+        if settings.sandbox_base:
+            shutil.rmtree(settings.sandbox_base, ignore_errors=True)
+    return [outcomes[s] for s in subs]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (their kernels die with them): the ledger has no record of what
+    they were grading, so a re-run grades it again."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        try:
+            proc.terminate()
+        except Exception:  # noqa: BLE001
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)

