@@ -241,9 +241,7 @@ def open_notebook(lab, page):
         url = f"{lab['base']}/lab/tree/notebooks/{NB01}/{NB01}.ipynb?reset&token={lab['token']}"
         page.goto(url)
         notebook.wait_for()
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
-            timeout=90_000
-        )
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
     return notebook
 
 
@@ -270,7 +268,9 @@ def test_notebook_runs_and_the_explorer_responds(lab, page):
     explorer.scroll_into_view_if_needed()
     figure = explorer.locator(".widget-image img, img.widget-image").first
     figure.wait_for()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
+    )
     slider = explorer.locator(".widget-slider", has_text="depth").first
     readout = slider.locator(".widget-readout")
     depth_before = readout.inner_text().strip()

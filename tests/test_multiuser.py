@@ -28,6 +28,7 @@ import sys
 import sysconfig
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -160,7 +161,11 @@ def shared_environment(base: Path, probe_user: str) -> tuple[Path, dict[str, str
     env = base / "env"
     subprocess.run([interpreter, "-m", "venv", "--without-pip", str(env)], check=True)
     purelib = subprocess.run(
-        [str(env / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        [
+            str(env / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -233,8 +238,39 @@ def _answers(kind: str) -> dict[str, str]:
         if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
     }
     if kind == "partial":  # numerical_gradient right, rel_error wrong, linear_backward untouched
-        answers = {"numerical_gradient": answers["numerical_gradient"], "rel_error": WRONG_REL_ERROR}
+        answers = {
+            "numerical_gradient": answers["numerical_gradient"],
+            "rel_error": WRONG_REL_ERROR,
+        }
     return answers
+
+
+def _text(html: str) -> str:
+    """Visible text without tags and whitespace (highlighted code is split into spans)."""
+    html = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"\s+", "", unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def _hidden_test_lines() -> list[str]:
+    source = (ROOT / "solutions" / NB / f"{NB}.ipynb").read_text()
+    nb = nbformat.reads(source, as_version=4)
+    lines = []
+    for cell in nb.cells:
+        for block in re.findall(
+            r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S
+        ):
+            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 20]
+    assert lines, "notebook 00 has no hidden tests to look for"
+    return lines
+
+
+def _written_points() -> float:
+    source = nbformat.read(ROOT / "solutions" / NB / f"{NB}.ipynb", as_version=4)
+    return sum(
+        float(c.metadata["nbgrader"]["points"])
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "markdown"
+    )
 
 
 def _test_points() -> dict[str, float]:
@@ -359,8 +395,20 @@ def test_every_student_fetched_their_own_feedback(cycle):
         found = sorted((cycle.home(student) / NB / "feedback").glob(f"*/{NB}.html"))
         assert len(found) == 1, f"{student}: {found}"
         assert found[0].stat().st_uid == pwd.getpwnam(student).pw_uid
-        html[student] = found[0].read_text()
+        html[student] = _text(found[0].read_text())
         shutil.copy(found[0], ARTIFACTS / f"feedback-{student}.html")
+    points = _test_points()
+    full, total = sum(points.values()), sum(points.values()) + _written_points()
+    assert f"Score:{full}/{total}" in html["vgtest-s1"]
+    assert f"Score:{points['test_numerical_gradient']}/{total}" in html["vgtest-s2"]
+    assert f"Score:0.0/{total}" in html["vgtest-s3"]
+    # each failed test says why, with the grading helpers' message and hint
+    assert _text("divide by |a| + |b|, not by |b| alone") in html["vgtest-s2"]
+    assert _text("rel_error: not implemented yet") in html["vgtest-s3"]
+    # and the hidden tests stay hidden
+    for line in _hidden_test_lines():
+        for student in STUDENTS:
+            assert _text(line) not in html[student], f"hidden test shown to {student}: {line}"
 
 
 def test_a_student_cannot_read_what_is_not_theirs(cycle):

@@ -194,3 +194,21 @@ def test_mean_std_is_accurate_in_float32_for_saturated_sigmoid():
     mu, sd = telemetry.mean_std(y)
     assert abs(mu - y.astype(np.float64).mean()) < 1e-6
     assert abs(sd / y.astype(np.float64).std() - 1) < 1e-3
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-20, 1.0, 1e20, 1e30])
+def test_norm_and_std_of_float32_extremes_match_float64(scale):
+    import warnings
+
+    from vanishing.telemetry import _norm, mean_std
+
+    rng = np.random.default_rng(0)
+    a64 = rng.standard_normal(4096) * scale
+    a32 = a64.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        n32, (m32, s32) = _norm(a32), mean_std(a32)
+    ref = a32.astype(np.float64)
+    assert n32 == pytest.approx(np.linalg.norm(ref), rel=1e-5)
+    assert s32 == pytest.approx(ref.std(), rel=1e-5)
+    assert m32 == pytest.approx(ref.mean(), rel=1e-4, abs=1e-6 * scale)

@@ -389,9 +389,13 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
     """
     runs = _histories(histories)
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    starts = []
     for i, (name, h) in enumerate(runs.items()):
         c = model_colour(i)
         loss = np.asarray(h.loss, dtype=np.float64)
+        head = loss[: max(1, min(10, len(loss)))]
+        if np.any(np.isfinite(head)):
+            starts.append(float(np.nanmax(np.where(np.isfinite(head), head, np.nan))))
         ax_l.plot(np.arange(len(loss)), _positive(_smooth(loss, smooth)), color=c, label=name)
         if getattr(h, "nan_step", None) is not None:
             ax_l.axvline(h.nan_step, color=c, ls=":", lw=1)
@@ -400,6 +404,9 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
             if np.any(np.isfinite(h.val_acc)):
                 ax_a.plot(h.eval_steps, h.val_acc, color=c, ls="-", label=f"{name} (validation)")
     ax_l.set_yscale("log")
+    if starts:  # a diverging run (loss 1e30 and more) must not squash the others
+        bottom, top = ax_l.get_ylim()
+        ax_l.set_ylim(bottom, min(top, 100 * max(starts)))
     ax_l.set_xlabel("training step")
     ax_l.set_ylabel("training loss (log scale)")
     ax_l.set_title("Loss")

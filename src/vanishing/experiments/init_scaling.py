@@ -1,0 +1,264 @@
+r"""Notebook 05: Xavier and He initialisation, and a laptop-scale He et al. (2015), Fig. 3.
+
+* :func:`activation_std_by_depth`: the standard deviation of every layer's activations in a
+  fresh deep MLP, for an (initialiser, activation) pair: flat (or slowly drifting) with the
+  matching pair, geometric decay or saturation with the wrong one.
+* :func:`deep_relu_run`: He et al. (2015), Fig. 3 in miniature. A 30-layer ReLU network
+  (width 64) on the two-moons data, trained with plain SGD, once with Xavier weights
+  (variance :math:`2/(n_\text{in}+n_\text{out}) = 1/n` for the square hidden layers, so the
+  signal shrinks by :math:`\sqrt{1/2}` per layer, :math:`2^{-15}` over 30) and once with He
+  weights (variance :math:`2/n`). The He network trains; the Xavier one stalls at chance.
+
+Why gradient clipping at 1 in :func:`deep_relu_run`: at this learning rate 2 of 16 He runs
+without clipping blew up in their first steps (a 30-layer ReLU net's first updates are large).
+Clipping bounds those steps; it never touches the Xavier run, whose global gradient norm is
+about :math:`10^{-4}` (see :func:`initial_gradient_norms`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import nn, optim, telemetry
+from ..train import History, fit
+from .causes import depth_data
+
+__all__ = [
+    "DEEP_RELU",
+    "KURTOSIS",
+    "Z_MAX",
+    "check_initialiser",
+    "variance_z",
+    "activation_std_by_depth",
+    "deep_relu_net",
+    "deep_relu_run",
+    "initial_gradient_norms",
+]
+
+#: The network and optimiser of the He et al. (2015) Fig. 3 reproduction.
+DEEP_RELU = {
+    "depth": 30,
+    "width": 64,
+    "lr": 0.05,
+    "batch_size": 128,
+    "clip": 1.0,
+    "dataset": "moons",
+    "n": 600,
+}
+
+
+def activation_std_by_depth(
+    init: str,
+    activation: str,
+    *,
+    depth: int = 50,
+    width: int = 256,
+    n: int = 512,
+    gain: float = 1.0,
+    seed: int = 0,
+    dtype=np.float32,
+) -> np.ndarray:
+    r"""Standard deviation of each hidden layer's activations at initialisation, shape ``(depth,)``.
+
+    Inputs :math:`x \sim \mathcal N(0, 1)` of shape ``(n, width)``; ``depth`` layers
+    ``Linear(width, width)`` (initialiser ``init`` times ``gain``, zero biases) each followed
+    by ``activation``. The weights depend only on ``seed``.
+    """
+    rng = np.random.default_rng([seed, 5])
+    x = rng.standard_normal((n, width)).astype(dtype)
+    model = nn.mlp(
+        [width] * (depth + 1) + [2], activation, init=init, rng=rng, dtype=dtype, gain=gain
+    )
+    with np.errstate(all="ignore"):
+        return telemetry.activation_stats(model, x).std
+
+
+def deep_relu_net(
+    init: str, *, depth: int = 30, width: int = 64, seed: int = 0, dtype=np.float32
+) -> nn.Sequential:
+    """``depth`` hidden ReLU layers of ``width`` on 2 inputs, 2 classes, all Linear layers from
+    ``init``. The random stream depends only on ``seed`` (not on ``init``)."""
+    return nn.mlp(
+        [2] + [width] * depth + [2],
+        "relu",
+        init=init,
+        rng=np.random.default_rng([seed, 15]),
+        dtype=dtype,
+    )
+
+
+def initial_gradient_norms(
+    init: str, *, depth: int = 30, width: int = 64, seed: int = 0
+) -> np.ndarray:
+    """Per-Linear-layer weight-gradient norms of :func:`deep_relu_net` on the training data at
+    initialisation (float64, so nothing underflows), shape ``(depth + 1,)``."""
+    X, y, _, _ = depth_data(DEEP_RELU["dataset"], DEEP_RELU["n"], seed)
+    model = deep_relu_net(init, depth=depth, width=width, seed=seed, dtype=np.float64)
+    return telemetry.layer_gradient_norms(model, X, y)
+
+
+def deep_relu_run(
+    init: str,
+    *,
+    steps: int = 300,
+    seed: int = 0,
+    depth: int = DEEP_RELU["depth"],
+    width: int = DEEP_RELU["width"],
+    lr: float = DEEP_RELU["lr"],
+    clip: float | None = DEEP_RELU["clip"],
+    momentum: float = 0.0,
+    optimizer: str = "sgd",
+    telemetry_every: int = 5,
+    progress: bool = True,
+) -> History:
+    r"""Train :func:`deep_relu_net` on two moons (600 points, a quarter held out).
+
+    Plain SGD (as He et al. 2015) with learning rate ``lr``, batches of 128 and the global
+    gradient norm clipped at ``clip``; ``optimizer="adam"`` uses Adam at ``lr`` instead. The
+    data, the weights' random stream and the batch order depend only on ``seed``, so the Xavier
+    and He runs differ only in the weights' scale.
+    """
+    X_tr, y_tr, X_val, y_val = depth_data(DEEP_RELU["dataset"], DEEP_RELU["n"], seed)
+    X_tr, X_val = X_tr.astype(np.float32), X_val.astype(np.float32)
+    model = deep_relu_net(init, depth=depth, width=width, seed=seed)
+    if optimizer == "sgd":
+        opt = optim.SGD(model, lr=lr, momentum=momentum)
+    elif optimizer == "adam":
+        opt = optim.Adam(model, lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    return fit(
+        model,
+        X_tr,
+        y_tr,
+        optimizer=opt,
+        steps=steps,
+        batch_size=DEEP_RELU["batch_size"],
+        rng=np.random.default_rng([seed, 10**6]),
+        X_val=X_val,
+        y_val=y_val,
+        telemetry_every=telemetry_every,
+        progress=progress,
+        clip=clip,
+        label=f"{init}, {depth} ReLU layers" + (", Adam" if optimizer == "adam" else ""),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Statistical checks of an initialiser (used by the notebook's test cells and the test suite)
+# ------------------------------------------------------------------------------------------
+#: Kurtosis :math:`\mu_4/\sigma^4` of each distribution an initialiser may draw from.
+KURTOSIS = {"normal": 3.0, "uniform": 1.8}
+#: Checks fail beyond this many standard errors. For a statistic that is (close to) normal, a
+#: correct initialiser fails one check with probability :math:`2\Phi(-6) \approx 2 \times 10^{-9}`.
+Z_MAX = 6.0
+
+
+def variance_z(W: np.ndarray, variance: float, distribution: str = "normal") -> float:
+    r"""How many standard errors the mean square of ``W`` lies from ``variance``.
+
+    For :math:`n` independent draws with mean 0, variance :math:`\sigma^2` and kurtosis
+    :math:`\kappa`, the mean square :math:`m = \frac1n\sum w_i^2` has mean :math:`\sigma^2` and
+    standard error :math:`\sigma^2\sqrt{(\kappa - 1)/n}` (:data:`KURTOSIS`: 3 for a normal,
+    1.8 for a uniform distribution). Returns :math:`(m - \sigma^2)/\text{SE}`.
+    """
+    w = np.asarray(W, dtype=np.float64).ravel()
+    se = variance * np.sqrt((KURTOSIS[distribution] - 1) / w.size)
+    return float((np.mean(w * w) - variance) / se)
+
+
+def check_initialiser(
+    exercise: str,
+    fn,
+    shape: tuple[int, int],
+    *,
+    variance: float,
+    distribution: str,
+    mistakes=(),
+    seed: int = 0,
+    forbid=(),
+) -> np.ndarray:
+    r"""Statistical test of a learner's initialiser ``fn(shape, rng=...)``; returns one draw.
+
+    Checks, in order: an ndarray of floats of exactly ``shape``; the same seed gives the same
+    array and another seed a different one (so ``rng`` is used); the mean within
+    :data:`Z_MAX` standard errors of 0; the mean square within :data:`Z_MAX` standard errors
+    of ``variance`` (:func:`variance_z`); for ``"uniform"`` every entry within
+    :math:`\pm a`, :math:`a = \sqrt{3\,\text{variance}}`, and the largest within
+    :math:`a(1 - 30/n)` of it (a correct draw misses that with probability
+    :math:`e^{-30}`); for ``"normal"`` the sample kurtosis within :data:`Z_MAX` standard
+    errors (:math:`\sqrt{24/n}`) of 3. ``mistakes`` lists ``(wrong_variance, hint)``: when the
+    variance is off and matches a wrong one, the hint is shown.
+    """
+    from .. import grading
+
+    W = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed), forbid=forbid)
+    grading.assert_true(
+        exercise, isinstance(W, np.ndarray), f"return a numpy array, got {type(W).__name__}"
+    )
+    if W.shape == tuple(shape)[::-1] and W.shape != tuple(shape):
+        raise AssertionError(
+            f"{exercise}: shape {W.shape} is transposed; W has shape (fan_in, fan_out) = {shape}"
+        )
+    grading.assert_shape(exercise, W, shape)
+    grading.assert_true(
+        exercise, W.dtype.kind == "f", f"return floating-point numbers, got dtype {W.dtype}"
+    )
+    again = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed), forbid=forbid)
+    grading.assert_true(
+        exercise,
+        np.array_equal(W, again),
+        "two calls with equally seeded generators gave different weights: draw every number from "
+        "the `rng` argument (rng.normal, rng.uniform), not from np.random",
+    )
+    other = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed + 1), forbid=forbid)
+    grading.assert_true(
+        exercise,
+        not np.array_equal(W, other),
+        "different seeds gave the same weights: draw from the `rng` argument",
+    )
+    w = W.astype(np.float64).ravel()
+    n = w.size
+    z_mean = float(np.mean(w) / np.sqrt(variance / n))
+    grading.assert_true(
+        exercise,
+        abs(z_mean) <= Z_MAX,
+        f"the weights' mean is {np.mean(w):.3g}, {abs(z_mean):.0f} standard "
+        "errors from 0: centre the distribution at 0",
+    )
+    z = variance_z(w, variance, distribution)
+    if abs(z) > Z_MAX:
+        lines = [
+            f"{exercise}: the weights' variance is {np.mean(w * w):.5g}, expected "
+            f"{variance:.5g} for shape {shape} ({abs(z):.0f} standard errors away; a correct "
+            f"initialiser fails this check with probability about 2e-9)"
+        ]
+        for wrong, hint in mistakes:
+            if abs(variance_z(w, wrong, distribution)) <= Z_MAX:
+                lines.append(f"Hint: {hint}")
+                break
+        raise AssertionError("\n".join(lines))
+    if distribution == "uniform":
+        a = np.sqrt(3 * variance)
+        top = float(np.max(np.abs(w)))
+        grading.assert_true(
+            exercise,
+            top <= a * (1 + 1e-12),
+            f"a weight of size {top:.4g} lies outside [-a, a] with a = {a:.4g}: "
+            "draw from a uniform distribution (rng.uniform), not a normal one",
+        )
+        grading.assert_true(
+            exercise,
+            top >= a * (1 - 30 / n),
+            f"the largest weight is {top:.4g}, well inside [-a, a], a = {a:.4g}: "
+            "use the full interval",
+        )
+    else:
+        kurt = float(np.mean(w**4) / np.mean(w * w) ** 2)
+        grading.assert_true(
+            exercise,
+            abs(kurt - 3.0) <= Z_MAX * np.sqrt(24 / n),
+            f"the weights' kurtosis is {kurt:.3f}, a normal distribution has 3 "
+            "(a uniform one 1.8): draw from rng.normal",
+        )
+    return W

@@ -1,0 +1,168 @@
+"""Build a static HTML rendering of the course (``make site``): site/index.html and one page
+per notebook, every figure embedded, no JavaScript widgets, nothing fetched at build time.
+
+Each notebook of ``solutions/`` is executed as a learner who finished it would have run it
+(full-size demonstrations: ``NBGRADER_EXECUTION`` is not set), *then* the answers and hidden
+tests are removed with nbgrader's own ``ClearSolutions`` and ``ClearHiddenTests``
+preprocessors (the same ones that make ``notebooks/``), so the page shows the release's stubs
+with the outputs, figures included, that the answers produce. Interactive widgets are
+rendered as the PNG snapshot they carry (``vanishing.widgets``), so pages need no kernel.
+
+    python tools/build_site.py                         # every notebook, into site/
+    python tools/build_site.py --only 00_backprop_refresher --out /tmp/site
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def course_config() -> Config:
+    """The course's nbgrader settings (the release's code and text stubs)."""
+    path = ROOT / "grader" / "nbgrader_config.py"
+    return PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+
+
+def assignments() -> list[str]:
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def execute(nb: nbformat.NotebookNode, workdir: Path, timeout: int) -> None:
+    """Run every cell in a fresh kernel started in ``workdir``; raise on the first error."""
+    env_before = os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        ExecutePreprocessor(
+            timeout=timeout, kernel_name="python3"
+        ).preprocess(nb, {"metadata": {"path": str(workdir)}})
+    finally:
+        if env_before is not None:
+            os.environ["NBGRADER_EXECUTION"] = env_before
+
+
+def strip_for_release(nb: nbformat.NotebookNode, config: Config) -> nbformat.NotebookNode:
+    """Answers and hidden tests out (as in the release), outputs kept; widgets as images."""
+    resources: dict = {}
+    nb, resources = ClearSolutions(config=config).preprocess(nb, resources)
+    nb, resources = ClearHiddenTests(config=config).preprocess(nb, resources)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if WIDGET_MIME in data and any(k.startswith("image/") for k in data):
+                del data[WIDGET_MIME]  # the static snapshot is shown instead
+        cell.metadata.pop("nbgrader", None)
+    nb.metadata.pop("widgets", None)
+    text = nbformat.writes(nb)
+    leaked = [m for m in MARKERS if m in text]
+    if leaked:
+        raise RuntimeError(f"markers {leaked} are still in the stripped notebook")
+    return nb
+
+
+def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vanishing Gradients: the notebooks</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; padding: 0 1rem;
+       line-height: 1.5; color: #222; }}
+li {{ margin: 0.4rem 0; }}
+small {{ color: #666; }}
+</style>
+</head>
+<body>
+<h1>Vanishing Gradients</h1>
+<p>A static rendering of the course notebooks, executed when this site was built. The exercises
+show the stubs learners start from; to run and answer them, open the course in JupyterLab
+(laptop, Binder or a JupyterHub: see the repository's README).</p>
+<ol start="0">
+{items}
+</ol>
+<p><small>Built {built} from <code>solutions/</code> with nbconvert and nbgrader.</small></p>
+</body>
+</html>
+"""
+
+
+def build(out: Path, only: list[str] | None = None, timeout: int = 900) -> list[Path]:
+    """Execute, strip and render each notebook into ``out``; write ``out/index.html``."""
+    names = only or assignments()
+    unknown = sorted(set(names) - set(assignments()))
+    if unknown:
+        raise SystemExit(f"no notebook in solutions/ for: {', '.join(unknown)}")
+    config = course_config()
+    out.mkdir(parents=True, exist_ok=True)
+    pages, items = [], []
+    for name in names:
+        start = time.perf_counter()
+        src = SOLUTIONS / name / f"{name}.ipynb"
+        nb = nbformat.read(src, as_version=4)
+        with tempfile.TemporaryDirectory(prefix=f"site-{name}-") as tmp:
+            # run in a copy of the assignment folder: the repository stays untouched
+            work = Path(tmp) / name
+            shutil.copytree(src.parent, work, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+            execute(nb, work, timeout)
+        nb = strip_for_release(nb, config)
+        page = out / f"{name}.html"
+        page.write_text(render(nb), encoding="utf-8")
+        pages.append(page)
+        title = title_of(nb, name)
+        items.append(f'<li><a href="{html.escape(page.name)}">{html.escape(title)}</a></li>')
+        print(f"{name}: {page} ({time.perf_counter() - start:.0f} s)", flush=True)
+    (out / "index.html").write_text(
+        INDEX.format(items="\n".join(items), built=time.strftime("%Y-%m-%d")), encoding="utf-8"
+    )
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "site"), help="output folder (default: site/)")
+    parser.add_argument("--only", nargs="+", metavar="ID", help="only these notebooks")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args(argv)
+    build(Path(args.out), args.only, args.timeout)
+    print(f"open {Path(args.out) / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
