@@ -288,7 +288,8 @@ class Course:
 
         cfg = copy.deepcopy(self.config)
         downloaded = self.directory("autograded").parent / "downloaded"
-        cfg.ZipCollectApp.downloaded_directory = str(downloaded)
+        # nbgrader joins it to the course root
+        cfg.ZipCollectApp.downloaded_directory = os.path.relpath(downloaded, self.root)
         cfg.ZipCollectApp.force = True
         cfg.FileNameCollectorPlugin.named_regexp = regex or DEFAULT_REGEX
         archive_dir = downloaded / assignment / "archive"

@@ -159,3 +159,15 @@ def test_no_global_matplotlib_state_changed(histories):
     plots.plot_gradient_heatmap(histories["relu"])
     after = dict(mpl.rcParams)
     assert {k for k in before if before[k] != after[k]} == set()
+
+
+def test_diverging_run_does_not_squash_the_loss_axis():
+    from vanishing.train import History
+
+    calm = History(loss=np.linspace(2.0, 0.1, 100), label="calm")
+    wild = History(loss=np.r_[np.linspace(2.0, 3.0, 20), np.logspace(1, 270, 20)], label="wild")
+    fig = plots.plot_training_curves({"calm": calm, "wild": wild}, smooth=1)
+    top = fig.axes[0].get_ylim()[1]
+    assert top <= 100 * 3.0  # 100x the largest early loss, not 1e270
+    assert top >= 2.0
+    plt.close(fig)

@@ -416,7 +416,8 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
     ax_a.set_ylabel("accuracy")
     ax_a.set_ylim(0, 1.02)
     ax_a.set_title("Accuracy")
-    ax_a.legend(fontsize="small")
+    if ax_a.get_legend_handles_labels()[0]:
+        ax_a.legend(fontsize="small")
     ax_a.grid(True, alpha=0.3)
     fig.suptitle(title or "Training curves")
     return fig
