@@ -43,3 +43,15 @@ bench: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# --- publishing and deployment (docs/jupyterhub.md, docs/README-deploy.md) -------------------
+#   make site                                   static HTML of the executed notebooks in site/
+#   make nbgitpuller-link HUB=https://hub.example.org [REPO=https://github.com/ORG/vanishing-gradients]
+.PHONY: site nbgitpuller-link
+
+site: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/build_site.py --out site
+
+nbgitpuller-link:
+	@test -n "$(HUB)" || { echo "usage: make nbgitpuller-link HUB=https://hub.example.org [REPO=<git URL>]"; exit 2; }
+	@$(PYTHON) tools/links.py nbgitpuller --hub "$(HUB)" $(if $(REPO),--repo "$(REPO)")

@@ -65,6 +65,17 @@ def course_config(root: str | os.PathLike | None = None, **dirs: str) -> Config:
     return cfg
 
 
+def driver_url(url: str) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.1 picks psycopg 3,
+    the course's dev dependencies install psycopg2."""
+    import importlib.util
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None:
+        if importlib.util.find_spec("psycopg2") is not None:
+            return "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
 class GradingError(RuntimeError):
     """An nbgrader step failed; the message holds nbgrader's log and traceback."""
 
@@ -125,6 +136,9 @@ class Course:
         self.config = config if config is not None else course_config()
         if db:  # e.g. postgresql://user@/gradebook?host=/run/postgresql
             self.config.CourseDirectory.db_url = db
+        url = self.config.CourseDirectory.get("db_url")
+        if isinstance(url, str):
+            self.config.CourseDirectory.db_url = driver_url(url)
         self.config.NbGraderAPI.log_level = log_level
         self.api = NbGraderAPI(config=self.config)
         self.coursedir = self.api.coursedir

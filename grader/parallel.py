@@ -353,6 +353,8 @@ def sandbox_settings(course: Course, limits: sandbox.Limits | None = None) -> Se
     sensitive.append(course.directory("autograded").parent)
     if cd.db_url.startswith("sqlite:///"):
         sensitive.append(Path(cd.db_url[len("sqlite:///") :]).parent)
+    # unix sockets are files: a network namespace does not cut them off, hiding them does
+    sensitive += [Path("/run"), Path("/tmp/.X11-unix"), *_socket_dirs(cd.db_url)]
     keep = kernel_python_paths()
     return Settings(
         sandbox=True,
@@ -362,6 +364,15 @@ def sandbox_settings(course: Course, limits: sandbox.Limits | None = None) -> Se
         reveal=sandbox.reveal_map(keep),
         forbidden_paths=sorted({str(course.root), str(ROOT)}),
     )
+
+
+def _socket_dirs(db_url: str) -> list[Path]:
+    """The unix socket directory of a PostgreSQL gradebook (``?host=/dir``)."""
+    from urllib.parse import parse_qs, urlparse
+
+    url = urlparse(db_url)
+    hosts = parse_qs(url.query).get("host", []) + ([url.hostname] if url.hostname else [])
+    return [Path(h) for h in hosts if h and h.startswith("/")]
 
 
 def sandbox_steps() -> tuple[str, ...]:

@@ -351,3 +351,21 @@ def test_budget_follows_nbgrader_execution(monkeypatch):
     assert grading.budget(200, 5) == 5
     monkeypatch.setenv("NBGRADER_EXECUTION", "")
     assert not grading.under_autograding()
+
+
+def test_boolean_arrays_compare_and_hint():
+    expected = np.array([True, False, True])
+    grading.assert_close("mask", expected.copy(), expected)
+    with pytest.raises(AssertionError) as info:
+        grading.assert_close(
+            "mask", ~expected, expected, mistakes=[(~expected, "you inverted the mask")]
+        )
+    text = str(info.value)
+    assert "differs from the expected value at 3 of 3" in text
+    assert "True" in text and "False" in text
+    assert text.endswith("Hint: you inverted the mask")
+
+
+def test_tiny_values_are_printed_with_significant_digits():
+    with pytest.raises(AssertionError, match=r"1e-12.*\n.*\n.*2e-12|is 2e-12, expected 1e-12"):
+        grading.assert_close("tiny", 2e-12, 1e-12, rtol=1e-9)

@@ -290,7 +290,18 @@ def _is_number(value: Any) -> bool:
 
 
 def _fmt(v: Any) -> str:
-    return np.format_float_positional(v, precision=8, trim="-") if np.isreal(v) else repr(v)
+    """A value for a failure table: 8 significant digits, so 1e-12 does not print as 0."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    try:
+        return f"{float(v):.8g}" if np.isreal(v) else repr(v)
+    except (TypeError, ValueError):
+        return repr(v)
+
+
+def _numeric(a: np.ndarray) -> np.ndarray:
+    """Booleans as 0/1 so that they can be subtracted and compared with a tolerance."""
+    return a.astype(np.int8) if a.dtype.kind == "b" else a
 
 
 def _matches(got: Any, wrong: Any, rtol: float, atol: float) -> bool:
@@ -305,6 +316,7 @@ def _matches(got: Any, wrong: Any, rtol: float, atol: float) -> bool:
         g, w = np.asarray(got), np.asarray(wrong)
         if g.shape != w.shape or g.dtype.kind not in "biufc" or w.dtype.kind not in "biufc":
             return False
+        g, w = _numeric(g), _numeric(w)
         return bool(np.allclose(g, w, rtol=max(rtol, 1e-7), atol=atol, equal_nan=True))
     except Exception:
         return False
@@ -384,6 +396,8 @@ def _compare(
                 *described,
             ]
 
+    g_shown, e_shown = g, e
+    g, e = _numeric(g), _numeric(e)
     g_fin, e_fin = np.isfinite(g), np.isfinite(e)
     bad = ~g_fin & e_fin
     if bad.any():
@@ -404,7 +418,8 @@ def _compare(
         )
     if g.ndim == 0:
         return [
-            f"{head}{what} is {_fmt(g[()])}, expected {_fmt(e[()])} (rtol={rtol:g}, atol={atol:g})",
+            f"{head}{what} is {_fmt(g_shown[()])}, expected {_fmt(e_shown[()])} "
+            f"(rtol={rtol:g}, atol={atol:g})",
             *described,
         ]
     wrong = np.argwhere(~close)
@@ -416,7 +431,7 @@ def _compare(
     ]
     for i in wrong[:MAX_SHOWN]:
         key = tuple(int(j) for j in i)
-        lines.append(f"  {str(key):<14}{_fmt(e[key]):>16}{_fmt(g[key]):>16}")
+        lines.append(f"  {str(key):<14}{_fmt(e_shown[key]):>16}{_fmt(g_shown[key]):>16}")
     if len(wrong) > MAX_SHOWN:
         lines.append(f"  ... and {len(wrong) - MAX_SHOWN} more")
     finite = np.where(np.isfinite(diff), diff, 0)
