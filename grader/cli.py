@@ -167,7 +167,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     course = _course(args)
     subs = course.feedback(args.assignment, args.student)
     for sub in subs:
-        _say(f"feedback for {sub.student}: {course.directory('feedback', sub.student, sub.assignment)}")
+        where = course.directory("feedback", sub.student, sub.assignment)
+        _say(f"feedback for {sub.student}: {where}")
     if not subs:
         _say("no autograded submissions: run `python -m grader autograde` first")
     return 0 if subs else 1

@@ -269,9 +269,14 @@ class Course:
         for row in rows:
             rec = records.get((row["assignment"], row["student_id"]))
             if rec is None:
-                row["status"] = "not submitted" if not row.get("timestamp") and not self.directory(
-                    "submitted", row["student_id"], row["assignment"]
-                ).is_dir() else "not graded by python -m grader"
+                row["status"] = (
+                    "not submitted"
+                    if not row.get("timestamp")
+                    and not self.directory(
+                        "submitted", row["student_id"], row["assignment"]
+                    ).is_dir()
+                    else "not graded by python -m grader"
+                )
                 row["flags"] = ""
                 continue
             status = rec.get("status", "")

@@ -46,11 +46,14 @@ PROTECTED_ROOTS = {
     "IPython", "math", "unittest", "nn", "F", "init", "inspect", "AssertionError",
 }  # fmt: skip
 SUSPICIOUS_ATTRS = {
-    "__code__", "__globals__", "__builtins__", "settrace", "setprofile", "input_transformers_cleanup",
-    "input_transformers_post", "ast_transformers", "set_custom_exc", "custom_exceptions",
-    "showtraceback", "_showtraceback", "run_cell", "run_code", "run_ast_nodes", "register_magic_function",
+    "__code__", "__globals__", "__builtins__", "settrace", "setprofile",
+    "input_transformers_cleanup", "input_transformers_post", "ast_transformers",
+    "set_custom_exc", "custom_exceptions", "showtraceback", "_showtraceback", "run_cell",
+    "run_code", "run_ast_nodes", "register_magic_function",
 }  # fmt: skip
-FORBIDDEN_WORDS = ("gradebook", "solutions", "autograded", "submitted", "nbgrader_config", "/etc/shadow")
+FORBIDDEN_WORDS = (
+    "gradebook", "solutions", "autograded", "submitted", "nbgrader_config", "/etc/shadow",
+)  # fmt: skip
 
 
 def _meta(cell) -> dict:
@@ -58,7 +61,9 @@ def _meta(cell) -> dict:
 
 
 # --- before grading: the cells -------------------------------------------------------------
-def compare_cells(submitted: NotebookNode, release: NotebookNode, source: NotebookNode) -> list[str]:
+def compare_cells(
+    submitted: NotebookNode, release: NotebookNode, source: NotebookNode
+) -> list[str]:
     """Flags for locked (test) cells that were deleted, edited or re-pointed."""
     flags: list[str] = []
     sub_cells = {_meta(c).get("grade_id"): c for c in submitted.cells if _meta(c).get("grade_id")}
@@ -74,9 +79,8 @@ def compare_cells(submitted: NotebookNode, release: NotebookNode, source: Notebo
             continue
         got_meta = _meta(got)
         if meta.get("grade") and float(got_meta.get("points", -1)) != float(meta.get("points", 0)):
-            flags.append(
-                f"test cell points changed: {gid} ({meta.get('points')} -> {got_meta.get('points')})"
-            )
+            was, now = meta.get("points"), got_meta.get("points")
+            flags.append(f"test cell points changed: {gid} ({was} -> {now})")
         if got.cell_type != rel.cell_type:
             flags.append(f"test cell type changed: {gid}")
             continue
@@ -123,7 +127,16 @@ def _dotted(node: ast.AST) -> str:
         return "?"
 
 
-PROTECTED_MODULES = ("vanishing", "numpy", "builtins", "sys", "IPython", "math", "unittest", "inspect")
+PROTECTED_MODULES = (
+    "vanishing",
+    "numpy",
+    "builtins",
+    "sys",
+    "IPython",
+    "math",
+    "unittest",
+    "inspect",
+)
 
 
 def _aliases(sources: list[str]) -> set[str]:
@@ -226,7 +239,7 @@ def student_sources(nb: NotebookNode) -> list[str]:
 
 # --- while grading: check cells in the student's kernel -----------------------------------
 MARK = "VG-INTEGRITY "
-SNAPSHOT_CODE = r'''
+SNAPSHOT_CODE = r"""
 import sys, types, builtins
 def _ids(mod):
     out = {}
@@ -247,15 +260,15 @@ def _shell_state():
     }
 import numpy, numpy.testing, vanishing.grading
 m = types.ModuleType("_vg_integrity")
-m.modules = {n: _ids(sys.modules[n]) for n in ("vanishing.grading", "numpy", "numpy.testing", "builtins", "math")
-             if n in sys.modules or __import__(n)}
+WATCHED = ("vanishing.grading", "numpy", "numpy.testing", "builtins", "math")
+m.modules = {n: _ids(sys.modules[n]) for n in WATCHED if n in sys.modules or __import__(n)}
 m.shell = _shell_state()
 m.shell_state = _shell_state
 sys.modules["_vg_integrity"] = m
 print(MARK + "[]")
-'''
+"""
 
-CHECK_CODE = r'''
+CHECK_CODE = r"""
 import sys, json, builtins
 problems = []
 try:
@@ -311,7 +324,7 @@ try:
 except BaseException as err:
     problems.append(f"integrity check crashed: {type(err).__name__}: {err}")
 print(MARK + json.dumps(sorted(set(problems))))
-'''
+"""
 
 
 #: builtins the kernel itself replaces for each execution (stdin forwarding)
@@ -323,8 +336,9 @@ def _check_cell(code: str) -> NotebookNode:
         f"MARK = {MARK!r}\nRELIED_ON = {RELIED_ON!r}\n"
         f"SWAPPED_BY_IPYKERNEL = {SWAPPED_BY_IPYKERNEL!r}\n" + code
     )
+    namespace = "{'get_ipython': get_ipython}"
     cell = nbformat.v4.new_code_cell(
-        f"exec(compile({body!r}, '<grader integrity check>', 'exec'), {{'get_ipython': get_ipython}})"
+        f"exec(compile({body!r}, '<grader integrity check>', 'exec'), {namespace})"
     )
     cell.metadata["vg_integrity"] = True
     return cell

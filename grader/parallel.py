@@ -28,6 +28,7 @@ What nbgrader lacks and this module adds:
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import multiprocessing as mp
@@ -43,7 +44,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -191,7 +192,7 @@ def _init_worker(config, settings: Settings, slots) -> None:
     warnings.filterwarnings("ignore")
     os.environ.update(ONE_THREAD)
     serialise_sqlite_writes()
-    slot = slots.get()
+    slot = sandbox.acquire_slot() if settings.sandbox else slots.get()
     _W.update(slot=slot, settings=settings, course=worker_course(config, settings, slot))
 
 
@@ -218,7 +219,9 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
         missing, extra = [], []
     flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
     invalid = {f.split(": ")[1] for f in flags if f.startswith("invalid notebook")}
-    flags.extend(f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid)
+    flags.extend(
+        f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
+    )
     return [n for n in expected if (dst / f"{n}.ipynb").exists()]
 
 
@@ -322,7 +325,7 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
 
 def _grade(sub: Submission, fp: str) -> Outcome:
     course: Course = _W["course"]
-    staging = course.directory("autograded").parent / STAGING / str(_W["slot"])
+    staging = course.directory("autograded").parent / STAGING / f"{os.getpid()}"
     return grade_one(course, sub, fp, _W["settings"], staging)
 
 
@@ -405,7 +408,12 @@ def autograde_class(
     todo = []
     for sub in subs:
         rec = ledger.load(sub.assignment, sub.student)
-        if not force and rec and rec.get("status") == "graded" and rec.get("fingerprint") == fps[sub]:
+        if (
+            not force
+            and rec
+            and rec.get("status") == "graded"
+            and rec.get("fingerprint") == fps[sub]
+        ):
             fields = {k: v for k, v in rec.items() if k in Outcome.__dataclass_fields__}
             outcomes[sub] = Outcome(**{**fields, "status": "skipped"})
         else:
@@ -434,7 +442,9 @@ def autograde_class(
     serialise_sqlite_writes()
     with course.gradebook():  # create or upgrade the gradebook once, before the workers
         pass
-    ctx = mp.get_context("spawn")
+    # fork: workers start at once with nbgrader already imported (spawn costs seconds each)
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    gc.collect()  # close the gradebook connections of this process before forking
     pending = list(todo)
     try:
         with tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress) as bar:

@@ -18,6 +18,7 @@ why and grading runs unsandboxed, with a loud warning from the caller.
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import os
 import pwd
@@ -25,6 +26,8 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,21 +84,46 @@ def status() -> tuple[bool, str]:
     return True, "kernels run as unprivileged users in new namespaces"
 
 
+SLOT_LOCKS = Path(tempfile.gettempdir()) / "vg-sandbox-slots"
+_held_slot: list = []
+
+
+def acquire_slot() -> int:
+    """A job slot no other grader on this machine is using (an exclusive ``flock`` held for
+    the life of this process): one sandbox user per slot, so two graders never share one."""
+    SLOT_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for slot in range(1024):
+        fd = os.open(SLOT_LOCKS / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _held_slot.append(fd)
+        return slot
+    raise RuntimeError("no free sandbox slot")
+
+
 def ensure_user(slot: int) -> tuple[int, int]:
     """``(uid, gid)`` of the sandbox user for a job slot, creating it (as root) if missing."""
     name = user_name(slot)
     try:
         pw = pwd.getpwnam(name)
     except KeyError:
-        try:
-            subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                 "--shell", "/usr/sbin/nologin", "--user-group", name],
-                check=True, capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
-        except subprocess.CalledProcessError as err:
-            if "already exists" not in (err.stderr or ""):  # another grader made it meanwhile
-                raise
+        for attempt in range(20):
+            try:
+                subprocess.run(
+                    ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                     "--shell", "/usr/sbin/nologin", "--user-group", name],
+                    check=True, capture_output=True, text=True, timeout=60,
+                )  # fmt: skip
+                break
+            except subprocess.CalledProcessError as err:
+                if "already exists" in (err.stderr or ""):  # another grader made it meanwhile
+                    break
+                if attempt == 19:  # e.g. "cannot lock /etc/passwd": another useradd runs
+                    raise
+                time.sleep(0.25)
         pw = pwd.getpwnam(name)
     grp.getgrgid(pw.pw_gid)
     return pw.pw_uid, pw.pw_gid
@@ -261,18 +289,12 @@ class SandboxKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-class SandboxedExecute(Execute):
-    """nbgrader's ``Execute`` with the sandboxed kernel manager and a cap on the output.
+class _CapOutput:
+    """Stop a runaway print loop from filling the grader's memory while the cell runs:
+    stream output beyond ``max_stream_chars`` per cell is dropped (``LimitOutput`` trims the
+    notebook further after the run)."""
 
-    ``LimitOutput`` trims the notebook after the run; the cap here stops a runaway print
-    loop from filling the grader's memory while the cell runs (``max_stream_chars`` per cell).
-    """
-
-    max_stream_chars = Integer(2_000_000).tag(config=True)
-
-    def __init__(self, *args, **kwargs):
-        kwargs["kernel_manager_class"] = SandboxKernelManager
-        super().__init__(*args, **kwargs)
+    max_stream_chars = 2_000_000
 
     def output(self, outs, msg, display_id, cell_index):
         if msg.get("msg_type") == "stream":
@@ -286,8 +308,13 @@ class SandboxedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-class CappedExecute(Execute):
-    """``Execute`` with the output cap of :class:`SandboxedExecute` but no sandbox."""
+class SandboxedExecute(_CapOutput, Execute):
+    """nbgrader's ``Execute`` with the sandboxed kernel manager and the output cap."""
 
-    max_stream_chars = SandboxedExecute.max_stream_chars
-    output = SandboxedExecute.output
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(*args, **kwargs)
+
+
+class CappedExecute(_CapOutput, Execute):
+    """nbgrader's ``Execute`` with the output cap, without the sandbox."""

@@ -115,9 +115,11 @@ def _class(course: Course) -> dict[str, float]:
             c.source = WRONG_REL_ERROR
     expected = {}
     for i in range(20):
-        kind, nb, score = [("full", source, 8.0), ("partial", partial, 6.0), ("blank", release, 0.0)][
-            0 if i < 10 else 1 if i < 15 else 2
-        ]
+        kind, nb, score = [
+            ("full", source, 8.0),
+            ("partial", partial, 6.0),
+            ("blank", release, 0.0),
+        ][0 if i < 10 else 1 if i < 15 else 2]
         student = f"{kind}{i:02d}"
         folder = course.directory("submitted", student, NB00)
         folder.mkdir(parents=True)
@@ -127,18 +129,19 @@ def _class(course: Course) -> dict[str, float]:
 
 
 def _counts(url: str) -> dict:
-    import psycopg2
-
     from urllib.parse import parse_qs, urlparse
+
+    import psycopg2
 
     u = urlparse(url)
     q = parse_qs(u.query)
-    with psycopg2.connect(
-        dbname=u.path.lstrip("/"), user=u.username, host=q["host"][0], port=q["port"][0]
-    ) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT student_id, COUNT(*) FROM submitted_assignment GROUP BY student_id"
-        )
+    with (
+        psycopg2.connect(
+            dbname=u.path.lstrip("/"), user=u.username, host=q["host"][0], port=q["port"][0]
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("SELECT student_id, COUNT(*) FROM submitted_assignment GROUP BY student_id")
         subs = dict(cur.fetchall())
         cur.execute(
             "SELECT sa.student_id, COUNT(g.id), COUNT(DISTINCT g.cell_id), "

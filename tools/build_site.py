@@ -51,9 +51,9 @@ def execute(nb: nbformat.NotebookNode, workdir: Path, timeout: int) -> None:
     """Run every cell in a fresh kernel started in ``workdir``; raise on the first error."""
     env_before = os.environ.pop("NBGRADER_EXECUTION", None)
     try:
-        ExecutePreprocessor(
-            timeout=timeout, kernel_name="python3"
-        ).preprocess(nb, {"metadata": {"path": str(workdir)}})
+        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+            nb, {"metadata": {"path": str(workdir)}}
+        )
     finally:
         if env_before is not None:
             os.environ["NBGRADER_EXECUTION"] = env_before

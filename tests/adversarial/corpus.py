@@ -279,7 +279,10 @@ CASES: dict[str, Case] = {
     "patched_numpy_testing": Case(
         patched_numpy_testing,
         6.0,
-        flags=["patches numpy.testing.assert_allclose", "numpy.testing.assert_allclose was replaced"],
+        flags=[
+            "patches numpy.testing.assert_allclose",
+            "numpy.testing.assert_allclose was replaced",
+        ],
     ),
     "print_flood": Case(print_flood, MAX),
     "write_course": Case(

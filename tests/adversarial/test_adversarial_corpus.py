@@ -19,10 +19,9 @@ import threading
 import time
 from pathlib import Path
 
+import corpus
 import nbformat
 import pytest
-
-import corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

@@ -1,0 +1,95 @@
+"""Grading throughput: plain nbgrader one student at a time vs ``autograde --jobs 2``.
+
+A throw-away course with ``students`` copies of notebook 00's solution is graded twice:
+
+* **serial**: nbgrader's own ``autograde`` through its Python API, one student after the
+  other, in this process (what ``nbgrader autograde`` does, without its start-up cost);
+* **parallel**: :func:`grader.parallel.autograde_class` with ``jobs`` workers (the code behind
+  ``python -m grader autograde --jobs 2``), sandboxed when this runs as root on Linux, with
+  everything it adds (staging, checks, integrity cells, ledger), worker start-up included.
+
+Reported: seconds per student-notebook for both and the speedup (target >= 1.7 on 2 cores).
+Run: ``.venv/bin/python bench/bench_grading.py [--students 10 --jobs 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET = 1.7
+NB00 = "00_backprop_refresher"
+
+
+def _course(root: Path, students: int):
+    from grader.course import Course, course_config
+
+    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    course = Course(course_config(root))
+    course.release([NB00])
+    for i in range(students):
+        folder = course.directory("submitted", f"student{i:03d}", NB00)
+        shutil.copytree(course.directory("source", ".", NB00), folder)
+    return course
+
+
+def measure(students: int = 10, jobs: int = 2) -> dict:
+    """Seconds per student-notebook, serial (plain nbgrader) and parallel; the speedup."""
+    from grader import sandbox
+    from grader.parallel import ONE_THREAD, autograde_class
+
+    os.environ.update(ONE_THREAD)  # one BLAS thread per kernel in both runs
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    with tempfile.TemporaryDirectory(prefix="vg-bench-serial-") as a:
+        course = _course(Path(a), students)
+        start = time.perf_counter()
+        for sub in course.submissions():
+            course.autograde_one(sub)  # nbgrader's Autograde, one student at a time
+        serial = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="vg-bench-parallel-") as b:
+        course = _course(Path(b), students)
+        start = time.perf_counter()
+        outcomes = autograde_class(course, course.submissions(), jobs=jobs, progress=False)
+        parallel = time.perf_counter() - start
+        assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
+        sandboxed = all(o.sandboxed for o in outcomes)
+    return {
+        "students": students,
+        "jobs": jobs,
+        "cores": os.cpu_count(),
+        "sandboxed": sandboxed,
+        "sandbox_note": sandbox.status()[1],
+        "serial_s_per_notebook": round(serial / students, 3),
+        "parallel_s_per_notebook": round(parallel / students, 3),
+        "speedup": round(serial / parallel, 3),
+        "target_speedup": TARGET,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--students", type=int, default=10)
+    p.add_argument("--jobs", type=int, default=2)
+    args = p.parse_args()
+    r = measure(args.students, args.jobs)
+    print(
+        f"{r['students']} notebooks, {r['cores']} cores, sandbox: "
+        f"{'on' if r['sandboxed'] else 'off'}\n"
+        f"serial (plain nbgrader):   {r['serial_s_per_notebook']:.2f} s per notebook\n"
+        f"--jobs {r['jobs']}:                 {r['parallel_s_per_notebook']:.2f} s per notebook\n"
+        f"speedup: {r['speedup']:.2f}x (target >= {TARGET}x) "
+        f"{'OK' if r['speedup'] >= TARGET else 'BELOW TARGET'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
