@@ -112,7 +112,8 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     work = tmp / "work"  # the learner's home: notebooks/<id>/<id>.ipynb
     (work / "notebooks" / NB01).mkdir(parents=True)
-    nbformat.write(learner_copy(NB01), work / "notebooks" / NB01 / f"{NB01}.ipynb")
+    learner = learner_copy(NB01)
+    nbformat.write(learner, work / "notebooks" / NB01 / f"{NB01}.ipynb")
 
     exchange = tmp / "exchange"
     exchange.mkdir(mode=0o777)
@@ -182,7 +183,13 @@ def lab(tmp_path_factory):
             proc.kill()
             pytest.fail("JupyterLab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
         time.sleep(0.5)
-    yield {"base": base, "token": token, "work": work, "log": tmp / "lab.log"}
+    yield {
+        "base": base,
+        "token": token,
+        "work": work,
+        "n_cells": len(learner.cells),
+        "n_code": sum(c.cell_type == "code" for c in learner.cells),
+    }
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -242,19 +249,35 @@ def open_notebook(lab, page):
         page.goto(url)
         notebook.wait_for()
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
+        # every cell rendered (windowing is off, so all of them are in the page)
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell').length === n",
+            arg=lab["n_cells"],
+        )
     return notebook
 
 
 def test_notebook_runs_and_the_explorer_responds(lab, page):
     notebook = open_notebook(lab, page)
-    n_code = notebook.locator(".jp-CodeCell").count()
-    assert n_code > 5
+    assert notebook.locator(".jp-CodeCell").count() == lab["n_code"] > 5
 
-    _menu(page, "Run", "Run All Cells")
     prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt")
-    deadline = time.monotonic() + 120
+    # the kernel, not only the page, must be ready: a Run All issued while the kernel is still
+    # connecting is dropped by JupyterLab, so it is repeated once if nothing has started
+    page.locator(".jp-StatusBar-Component", has_text=re.compile(r"\| Idle")).first.wait_for()
+    _menu(page, "Run", "Run All Cells")
+    started = time.monotonic()
+    deadline = started + 120
+    retried = False
     while True:
         texts = prompts.all_inner_texts()
+        if (
+            not retried
+            and time.monotonic() - started > 15
+            and all(t.strip() == "[ ]:" for t in texts)
+        ):
+            _menu(page, "Run", "Run All Cells")
+            retried = True
         done = all(re.fullmatch(r"\[\d+\]:", t.strip()) for t in texts)
         if done or _error_outputs(page) or time.monotonic() > deadline:
             break
