@@ -8,6 +8,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 NB     ?=
+# The course's matrices are small: one BLAS thread per kernel is as fast on a laptop and much
+# faster on a shared machine or a crowded hub (threads of several kernels fight for the cores).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: lab test lint format release selfcheck bench clean-venv
 

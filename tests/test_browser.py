@@ -264,7 +264,7 @@ def test_notebook_runs_and_the_explorer_responds(lab, page):
     prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt")
     # the kernel, not only the page, must be ready: a Run All issued while the kernel is still
     # connecting is dropped by JupyterLab, so it is repeated once if nothing has started
-    page.locator(".jp-StatusBar-Component", has_text=re.compile(r"\| Idle")).first.wait_for()
+    page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\|\s*Idle")).first.wait_for()
     _menu(page, "Run", "Run All Cells")
     started = time.monotonic()
     deadline = started + 120

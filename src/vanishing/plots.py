@@ -290,7 +290,9 @@ def plot_gradient_heatmap(
     fig, ax = _fig_ax(ax, figsize=(7.0, 4.0))
     pos = g[np.isfinite(g) & (g > 0)]
     if pos.size:
-        vmin, vmax = float(pos.min()), float(pos.max())
+        # a batch fitted exactly gives norms near 1e-280: they must not wash out the picture
+        vmax = float(pos.max())
+        vmin = max(float(np.percentile(pos, 1)), vmax * 1e-16)
         norm = LogNorm(vmin=vmin, vmax=vmax if vmax > vmin else vmin * 10)
     else:
         norm = LogNorm(vmin=1e-8, vmax=1.0)
@@ -417,7 +419,7 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
     ax_a.set_ylim(0, 1.02)
     ax_a.set_title("Accuracy")
     if ax_a.get_legend_handles_labels()[0]:
-        ax_a.legend(fontsize="small")
+        ax_a.legend(fontsize="small", loc="best")
     ax_a.grid(True, alpha=0.3)
     fig.suptitle(title or "Training curves")
     return fig
