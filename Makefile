@@ -13,7 +13,7 @@ NB     ?=
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test lint format release selfcheck bench clean-venv
+.PHONY: lab formgrader test lint format release selfcheck bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+# Instructors: JupyterLab at the repository root, where nbgrader finds the course
+# configuration (Nbgrader -> Formgrader grades the written answers).
+formgrader: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --port=$(PORT)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
