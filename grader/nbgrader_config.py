@@ -22,7 +22,15 @@ c.CourseDirectory.submitted_directory = "grader/course/submitted"
 c.CourseDirectory.autograded_directory = "grader/course/autograded"
 c.CourseDirectory.feedback_directory = "grader/course/feedback"
 c.CourseDirectory.solution_directory = "grader/course/solution"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "grader", "course", "gradebook.db")
+# The gradebook: SQLite in grader/course/ unless VANISHING_GRADEBOOK_URL names another one
+# (e.g. postgresql://grader@dbhost/gradebook, so that several graders can work at once).
+os.makedirs(os.path.join(ROOT, "grader", "course"), exist_ok=True)
+if os.environ.get("VANISHING_GRADEBOOK_URL"):
+    from grader.course import driver_url
+
+    c.CourseDirectory.db_url = driver_url(os.environ["VANISHING_GRADEBOOK_URL"])
+else:
+    c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "grader", "course", "gradebook.db")
 
 # --- what the release looks like ----------------------------------------------------------
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

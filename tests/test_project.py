@@ -59,3 +59,18 @@ def test_readme_opens_with_the_two_commands():
     first_block = readme.split("```")[1]
     assert "make lab" in first_block and "make test" in first_block
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_gradebook_url_from_the_environment(monkeypatch):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    def db_url():
+        return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()[
+            "CourseDirectory"
+        ]["db_url"]
+
+    monkeypatch.delenv("VANISHING_GRADEBOOK_URL", raising=False)
+    assert db_url() == f"sqlite:///{ROOT / 'grader' / 'course' / 'gradebook.db'}"
+    monkeypatch.setenv("VANISHING_GRADEBOOK_URL", "postgresql://grader@db.example/gradebook")
+    assert db_url().endswith("://grader@db.example/gradebook")
+    assert db_url().startswith("postgresql")

@@ -69,6 +69,8 @@ def test_page_embeds_the_figures(site):
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r'<img[^>]+src="(?!data:)', html), "a figure is not embedded"
     assert "application/vnd.jupyter.widget-state+json" not in html
+    # interactive widgets appear as the output they produced, not as their text repr
+    assert "interactive(children=" not in html
 
 
 def test_page_shows_stubs_and_passing_tests_but_no_answers_nor_hidden_tests(site):

@@ -6,7 +6,8 @@ Each notebook of ``solutions/`` is executed as a learner who finished it would h
 tests are removed with nbgrader's own ``ClearSolutions`` and ``ClearHiddenTests``
 preprocessors (the same ones that make ``notebooks/``), so the page shows the release's stubs
 with the outputs, figures included, that the answers produce. Interactive widgets are
-rendered as the PNG snapshot they carry (``vanishing.widgets``), so pages need no kernel.
+rendered as the PNG snapshot they carry (``vanishing.widgets``) or as what their Output widgets
+captured (``@interact``), so pages need no kernel.
 
     python tools/build_site.py                         # every notebook, into site/
     python tools/build_site.py --only 00_backprop_refresher --out /tmp/site
@@ -34,6 +35,7 @@ from traitlets.config.loader import PyFileConfigLoader
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
@@ -64,13 +66,21 @@ def strip_for_release(nb: nbformat.NotebookNode, config: Config) -> nbformat.Not
     resources: dict = {}
     nb, resources = ClearSolutions(config=config).preprocess(nb, resources)
     nb, resources = ClearHiddenTests(config=config).preprocess(nb, resources)
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        outputs = []
         for out in cell.outputs:
             data = out.get("data", {})
-            if WIDGET_MIME in data and any(k.startswith("image/") for k in data):
-                del data[WIDGET_MIME]  # the static snapshot is shown instead
+            if WIDGET_MIME not in data:
+                outputs.append(out)
+            elif any(k.startswith("image/") for k in data):
+                del data[WIDGET_MIME]  # the widget's own static snapshot is shown instead
+                outputs.append(out)
+            else:  # e.g. @interact: show what its Output widgets captured at execution
+                outputs += captured_outputs(data[WIDGET_MIME]["model_id"], state)
+        cell.outputs = outputs
         cell.metadata.pop("nbgrader", None)
     nb.metadata.pop("widgets", None)
     text = nbformat.writes(nb)
@@ -78,6 +88,20 @@ def strip_for_release(nb: nbformat.NotebookNode, config: Config) -> nbformat.Not
     if leaked:
         raise RuntimeError(f"markers {leaked} are still in the stripped notebook")
     return nb
+
+
+def captured_outputs(model_id: str, state: dict, seen: set | None = None) -> list:
+    """The outputs captured by the Output widgets inside widget ``model_id``, in order."""
+    seen = set() if seen is None else seen
+    if model_id in seen or model_id not in state:
+        return []
+    seen.add(model_id)
+    model = state[model_id].get("state", {})
+    found = [nbformat.from_dict(o) for o in model.get("outputs", [])]
+    for child in model.get("children", []):
+        if isinstance(child, str) and child.startswith("IPY_MODEL_"):
+            found += captured_outputs(child[len("IPY_MODEL_") :], state, seen)
+    return found
 
 
 def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
