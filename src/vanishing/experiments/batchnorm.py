@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import nn, optim
-from ..train import History, fit
-from .causes import depth_data
+from .. import nn
+from ..train import History
+from .causes import train_on_depth_data
 
 __all__ = ["deep_sigmoid_net", "deep_sigmoid_run", "lr_sweep"]
 
@@ -57,20 +57,14 @@ def deep_sigmoid_run(
     """Train :func:`deep_sigmoid_net` with plain SGD on notebook 03's data (moons, 600 points,
     a quarter held out) and batch order. A diverging run stops at its first non-finite loss
     (``History.nan_step``), without a warning."""
-    X_tr, y_tr, X_val, y_val = depth_data("moons", 600, seed)
     model = deep_sigmoid_net(batchnorm, depth=depth, width=width, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return fit(
+        return train_on_depth_data(
             model,
-            X_tr,
-            y_tr,
-            optimizer=optim.SGD(model, lr=lr),
+            lr=lr,
             steps=steps,
-            batch_size=64,
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             telemetry_every=telemetry_every,
             progress=progress,
             label=f"{depth} sigmoid layers, "

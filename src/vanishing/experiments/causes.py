@@ -331,6 +331,39 @@ def depth_data(dataset: str = "moons", n: int = 600, seed: int = 0):
     return datasets.train_val_split(X, y, 0.25, rng=rng)
 
 
+def train_on_depth_data(
+    model: nn.Module,
+    *,
+    lr: float,
+    steps: int,
+    momentum: float = 0.0,
+    dataset: str = "moons",
+    n: int = 600,
+    batch_size: int = 64,
+    seed: int = 0,
+    telemetry_every: int = 5,
+    progress: bool = True,
+    label: str = "",
+) -> train.History:
+    """Train ``model`` with SGD on :func:`depth_data`: the protocol notebooks 03-07 share, so
+    that every run sees the same data and the same batch order for a given ``seed``."""
+    X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
+    return train.fit(
+        model,
+        X_tr,
+        y_tr,
+        optimizer=optim.SGD(model, lr=lr, momentum=momentum),
+        steps=steps,
+        batch_size=batch_size,
+        rng=np.random.default_rng([seed, 10**6]),
+        X_val=X_val,
+        y_val=y_val,
+        telemetry_every=telemetry_every,
+        progress=progress,
+        label=label,
+    )
+
+
 def train_depths(
     depths: Sequence[int] = (1, 4, 8),
     *,
@@ -360,16 +393,15 @@ def train_depths(
         sizes = [X_tr.shape[1]] + [width] * int(d) + [int(y_tr.max()) + 1]
         model = nn.mlp(sizes, activation, init=init, rng=np.random.default_rng([seed, d]))
         before = [m.params["W"].copy() for m in nn.linear_layers(model)]
-        hist = train.fit(
+        hist = train_on_depth_data(
             model,
-            X_tr,
-            y_tr,
-            optimizer=optim.SGD(model, lr=lr, momentum=momentum),
+            lr=lr,
             steps=steps,
+            momentum=momentum,
+            dataset=dataset,
+            n=n,
             batch_size=batch_size,
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             telemetry_every=telemetry_every,
             progress=progress,
             label=label,

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import nn, optim, telemetry
-from ..train import History, fit
-from .causes import depth_data
+from .. import nn, telemetry
+from ..train import History
+from .causes import depth_data, train_on_depth_data
 
 __all__ = [
     "ACTIVATIONS",
@@ -128,23 +128,17 @@ def train_activations(
     ``lr=1.0`` is notebook 03's setting for the sigmoid net; a ReLU net with the same
     learning rate diverges, so pass a smaller one (0.1) when comparing.
     """
-    X_tr, y_tr, X_val, y_val = depth_data("moons", 600, seed)
     runs = {}
     for name in activations:
         init = RECOMMENDED_INIT[name]
         model = nn.mlp(
             [2] + [width] * depth + [2], name, init=init, rng=np.random.default_rng([seed, depth])
         )
-        runs[name] = fit(
+        runs[name] = train_on_depth_data(
             model,
-            X_tr,
-            y_tr,
-            optimizer=optim.SGD(model, lr=lr),
+            lr=lr,
             steps=steps,
-            batch_size=64,
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             telemetry_every=telemetry_every,
             progress=progress,
             label=f"{name}, {init}",
@@ -228,20 +222,15 @@ def dying_relu_run(
     * ``"stayed_inactive"``: fraction of the units inactive before that are still inactive after;
     * ``"final_train_acc"``.
     """
-    X_tr, y_tr, X_val, y_val = depth_data("moons", 600, seed)
+    X_tr = depth_data("moons", 600, seed)[0]
     model = shifted_net(activation, shift, layers=1, alpha=alpha, seed=seed)
     before = _pre_activations(model, X_tr)[0] <= 0
-    hist = fit(
+    hist = train_on_depth_data(
         model,
-        X_tr,
-        y_tr,
-        optimizer=optim.SGD(model, lr=lr, momentum=0.9),
+        lr=lr,
+        momentum=0.9,
         steps=steps,
-        batch_size=64,
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
-        telemetry_every=5,
+        seed=seed,
         progress=progress,
         label=activation + (f" (alpha={alpha:g})" if activation == "leaky_relu" else ""),
     )

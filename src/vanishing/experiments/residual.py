@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import nn, optim, telemetry
-from ..train import History, fit
-from .causes import depth_data
+from .. import nn, telemetry
+from ..train import History
+from .causes import depth_data, train_on_depth_data
 
 __all__ = ["chain_norms", "deep_net", "gradient_norms_at_init", "random_jacobians", "train_run"]
 
@@ -80,18 +80,12 @@ def train_run(
 ) -> History:
     """Train :func:`deep_net` with SGD (``lr``, ``momentum``, batches of 64) on two moons
     (600 points, a quarter held out). Same data, weights and batch order for both kinds."""
-    X_tr, y_tr, X_val, y_val = depth_data("moons", 600, seed)
-    model = deep_net(kind, depth=depth, seed=seed)
-    return fit(
-        model,
-        X_tr,
-        y_tr,
-        optimizer=optim.SGD(model, lr=lr, momentum=momentum),
+    return train_on_depth_data(
+        deep_net(kind, depth=depth, seed=seed),
+        lr=lr,
+        momentum=momentum,
         steps=steps,
-        batch_size=64,
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
+        seed=seed,
         telemetry_every=telemetry_every,
         progress=progress,
         label=f"{kind}, {depth} sigmoid layers",
