@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 NB     ?=
+# JupyterLab refuses to start as root unless told (containers, CI machines)
+ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # The course's matrices are small: one BLAS thread per kernel is as fast on a laptop and much
 # faster on a shared machine or a crowded hub (threads of several kernels fight for the cores).
 export OPENBLAS_NUM_THREADS ?= 1
@@ -22,12 +24,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOTFLAG)
 
 # Instructors: JupyterLab at the repository root, where nbgrader finds the course
 # configuration (Nbgrader -> Formgrader grades the written answers).
 formgrader: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --port=$(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --port=$(PORT) $(ROOTFLAG)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto
