@@ -52,7 +52,7 @@ def handwritten(sizes, batch, rng, lr=1e-4):
         d = p / batch
         for i in range(len(Ws) - 1, -1, -1):
             if i < len(Ws) - 1:
-                d = np.where(zs[i] > 0, d, np.float32(0))
+                d = d * (zs[i] > 0)
             dW, db = hs[i].T @ d, d.sum(axis=0)
             d = d @ Ws[i].T
             Ws[i] -= lr * dW

@@ -70,15 +70,16 @@ def leaky_relu(x, alpha: float = 0.01) -> np.ndarray:
 def leaky_relu_grad(x, alpha: float = 0.01) -> np.ndarray:
     r""":math:`1` for :math:`x > 0`, :math:`\alpha` otherwise."""
     x = as_float_array(x)
-    return np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha))
+    a = x.dtype.type(alpha)
+    return (x > 0) * (1 - a) + a
 
 
 def elu(x, alpha: float = 1.0) -> np.ndarray:
     r""":math:`x` for :math:`x > 0`, :math:`\alpha(e^x - 1)` otherwise (Clevert et al. 2016)."""
     x = as_float_array(x)
     with np.errstate(under="ignore"):
-        neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))
-    return np.where(x > 0, x, neg)
+        neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))  # 0 where x > 0
+    return np.maximum(x, 0) + neg
 
 
 def elu_grad(x, alpha: float = 1.0) -> np.ndarray:
