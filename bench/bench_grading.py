@@ -62,6 +62,14 @@ def measure(students: int = 10, jobs: int = 2) -> dict:
         parallel = time.perf_counter() - start
         assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
         sandboxed = all(o.sandboxed for o in outcomes)
+    with tempfile.TemporaryDirectory(prefix="vg-bench-nosandbox-") as c:
+        course = _course(Path(c), students)
+        start = time.perf_counter()
+        outcomes = autograde_class(
+            course, course.submissions(), jobs=jobs, use_sandbox=False, progress=False, say=str
+        )
+        unsandboxed = time.perf_counter() - start
+        assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
     return {
         "students": students,
         "jobs": jobs,
@@ -71,6 +79,8 @@ def measure(students: int = 10, jobs: int = 2) -> dict:
         "serial_s_per_notebook": round(serial / students, 3),
         "parallel_s_per_notebook": round(parallel / students, 3),
         "speedup": round(serial / parallel, 3),
+        "no_sandbox_s_per_notebook": round(unsandboxed / students, 3),
+        "no_sandbox_speedup": round(serial / unsandboxed, 3),
         "target_speedup": TARGET,
     }
 

@@ -76,7 +76,7 @@ def test_explore_rejects_bad_arguments():
     with pytest.raises(ValueError, match="depth"):
         explore(0)
     with pytest.raises(ValueError, match="depth"):
-        explore(51)
+        explore(201)
     with pytest.raises(ValueError, match="activation"):
         explore(3, activation="swish")
     with pytest.raises(ValueError, match="initialiser"):
