@@ -84,7 +84,9 @@ def plot(rows: list[dict]) -> Path:
         sub = [r for r in rows if r["width"] == width]
         d = [r["depth"] for r in sub]
         axes[0].plot(d, [r["step_ms"] for r in sub], "o-", color=c, label=f"width {width}")
-        axes[1].plot(d, [r["ns_per_mflop"] for r in sub], "o-", color=c, label=f"width {width}")
+        axes[1].plot(
+            d, [1e6 / r["ns_per_mflop"] for r in sub], "o-", color=c, label=f"width {width}"
+        )
         if "explore_ms" in sub[0]:
             axes[0].plot(
                 d,
@@ -92,7 +94,7 @@ def plot(rows: list[dict]) -> Path:
                 "s--",
                 color=c,
                 alpha=0.7,
-                label=f"explorer, width {width}",
+                label=f"explorer, new weights, width {width}",
             )
     axes[0].set(
         xscale="log",
@@ -103,11 +105,11 @@ def plot(rows: list[dict]) -> Path:
     )
     axes[1].set(
         xscale="log",
-        yscale="log",
         xlabel="depth (layers)",
-        ylabel="time per arithmetic (ns per MFLOP)",
-        title="Time per flop: flat = cost grows as the arithmetic",
+        ylabel="arithmetic rate of a training step (GFLOP/s)",
+        title="Rate vs depth: flat = cost grows as the arithmetic",
     )
+    axes[1].set_ylim(bottom=0)
     for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
