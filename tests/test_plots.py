@@ -171,3 +171,15 @@ def test_diverging_run_does_not_squash_the_loss_axis():
     assert top <= 100 * 3.0  # 100x the largest early loss, not 1e270
     assert top >= 2.0
     plt.close(fig)
+
+
+def test_zero_loss_is_drawn_at_the_floor_not_left_out():
+    from vanishing.train import History
+
+    loss = np.r_[np.linspace(1.0, 0.01, 50), np.zeros(50)]
+    fig = plots.plot_training_curves(History(loss=loss, label="fits"), smooth=1)
+    ax = fig.axes[0]
+    y = ax.lines[0].get_ydata()
+    assert np.all(np.isfinite(y)) and y.min() == plots.LOSS_FLOOR
+    assert "1e-07" in ax.get_ylabel()
+    plt.close(fig)

@@ -379,6 +379,9 @@ def plot_update_ratios(
 # ------------------------------------------------------------------------------------------
 # Training curves of several models
 # ------------------------------------------------------------------------------------------
+LOSS_FLOOR = 1e-7  # smallest loss drawn on the log axis of the training curves
+
+
 def plot_training_curves(histories, *, smooth: int = 10, title: str | None = None) -> Figure:
     """Loss (left, log y) and accuracy (right) against step for one or more runs.
 
@@ -392,13 +395,18 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
     runs = _histories(histories)
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     starts = []
+    floored = False
     for i, (name, h) in enumerate(runs.items()):
         c = model_colour(i)
         loss = np.asarray(h.loss, dtype=np.float64)
         head = loss[: max(1, min(10, len(loss)))]
         if np.any(np.isfinite(head)):
             starts.append(float(np.nanmax(np.where(np.isfinite(head), head, np.nan))))
-        ax_l.plot(np.arange(len(loss)), _positive(_smooth(loss, smooth)), color=c, label=name)
+        shown = _smooth(loss, smooth)
+        if np.any(np.isfinite(shown) & (shown < LOSS_FLOOR)):
+            floored = True  # a fitted batch gives a loss of exactly 0: no gap on a log axis
+            shown = np.where(np.isfinite(shown), np.maximum(shown, LOSS_FLOOR), shown)
+        ax_l.plot(np.arange(len(loss)), _positive(shown), color=c, label=name)
         if getattr(h, "nan_step", None) is not None:
             ax_l.axvline(h.nan_step, color=c, ls=":", lw=1)
         if len(h.eval_steps):
@@ -410,7 +418,7 @@ def plot_training_curves(histories, *, smooth: int = 10, title: str | None = Non
         bottom, top = ax_l.get_ylim()
         ax_l.set_ylim(bottom, min(top, 100 * max(starts)))
     ax_l.set_xlabel("training step")
-    ax_l.set_ylabel("training loss (log scale)")
+    ax_l.set_ylabel("training loss (log scale" + (f", shown ≥ {LOSS_FLOOR:g})" if floored else ")"))
     ax_l.set_title("Loss")
     ax_l.legend(fontsize="small")
     ax_l.grid(True, which="major", alpha=0.3)
