@@ -48,7 +48,6 @@ def run(nb: nbformat.NotebookNode, cwd: Path, autograde: bool) -> tuple[float, f
             client = NotebookClient(
                 nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
             )
-            os.environ["MPLBACKEND"] = "Agg"
             t0 = time.perf_counter()
             client.execute(cwd=str(cwd) if cwd else tmp)
             seconds = time.perf_counter() - t0
