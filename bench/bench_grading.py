@@ -15,8 +15,10 @@ Run: ``.venv/bin/python bench/bench_grading.py [--students 10 --jobs 2]``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,34 +44,63 @@ def _course(root: Path, students: int):
     return course
 
 
+def phase(name: str, students: int, jobs: int) -> tuple[float, bool]:
+    """One timed batch in this (fresh) process: ``serial`` (plain nbgrader, one student after
+    the other), ``parallel`` (``--jobs``, sandboxed where possible) or ``nosandbox``."""
+    from grader.parallel import ONE_THREAD, autograde_class
+
+    os.environ.update(ONE_THREAD)  # one BLAS thread per kernel in every run
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    with tempfile.TemporaryDirectory(prefix=f"vg-bench-{name}-") as tmp:
+        course = _course(Path(tmp), students)
+        start = time.perf_counter()
+        if name == "serial":
+            for sub in course.submissions():
+                course.autograde_one(sub)  # nbgrader's Autograde, one student at a time
+            return time.perf_counter() - start, False
+        outcomes = autograde_class(
+            course,
+            course.submissions(),
+            jobs=jobs,
+            use_sandbox=None if name == "parallel" else False,
+            progress=False,
+            say=str,
+        )
+        seconds = time.perf_counter() - start
+        assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
+        return seconds, all(o.sandboxed for o in outcomes)
+
+
+def _phase_in_subprocess(name: str, students: int, jobs: int) -> tuple[float, bool]:
+    """Each batch runs in a process of its own, as ``python -m grader autograde`` does: a
+    process that has run kernels (ZMQ) must not fork the grading workers."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            name,
+            "--students",
+            str(students),
+            "--jobs",
+            str(jobs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["sandboxed"]
+
+
 def measure(students: int = 10, jobs: int = 2) -> dict:
     """Seconds per student-notebook, serial (plain nbgrader) and parallel; the speedup."""
     from grader import sandbox
-    from grader.parallel import ONE_THREAD, autograde_class
 
-    os.environ.update(ONE_THREAD)  # one BLAS thread per kernel in both runs
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    with tempfile.TemporaryDirectory(prefix="vg-bench-serial-") as a:
-        course = _course(Path(a), students)
-        start = time.perf_counter()
-        for sub in course.submissions():
-            course.autograde_one(sub)  # nbgrader's Autograde, one student at a time
-        serial = time.perf_counter() - start
-    with tempfile.TemporaryDirectory(prefix="vg-bench-parallel-") as b:
-        course = _course(Path(b), students)
-        start = time.perf_counter()
-        outcomes = autograde_class(course, course.submissions(), jobs=jobs, progress=False)
-        parallel = time.perf_counter() - start
-        assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
-        sandboxed = all(o.sandboxed for o in outcomes)
-    with tempfile.TemporaryDirectory(prefix="vg-bench-nosandbox-") as c:
-        course = _course(Path(c), students)
-        start = time.perf_counter()
-        outcomes = autograde_class(
-            course, course.submissions(), jobs=jobs, use_sandbox=False, progress=False, say=str
-        )
-        unsandboxed = time.perf_counter() - start
-        assert all(o.status == "graded" and o.score == 8.0 for o in outcomes), outcomes
+    serial, _ = _phase_in_subprocess("serial", students, jobs)
+    parallel, sandboxed = _phase_in_subprocess("parallel", students, jobs)
+    unsandboxed, _ = _phase_in_subprocess("nosandbox", students, jobs)
     return {
         "students": students,
         "jobs": jobs,
@@ -89,7 +120,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=10)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--phase", choices=["serial", "parallel", "nosandbox"], help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.phase:
+        seconds, sandboxed = phase(args.phase, args.students, args.jobs)
+        print(json.dumps({"seconds": seconds, "sandboxed": sandboxed}))
+        return
     r = measure(args.students, args.jobs)
     print(
         f"{r['students']} notebooks, {r['cores']} cores, sandbox: "

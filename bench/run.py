@@ -131,19 +131,22 @@ def bench_grading_rows() -> None:
     except ImportError:
         row("grading: serial vs --jobs 2", "not measured (bench_grading missing)", "-", "-", None)
         return
-    g = quiet(bench_grading.measure)
+    runs = [quiet(bench_grading.measure) for _ in range(3)]  # a noisy figure: median of 3
+    runs.sort(key=lambda r: r["speedup"])
+    g = runs[1]
+    spread = "; runs " + ", ".join(f"{r['speedup']:.2f}" for r in runs)
     row(
-        "grading: s per student-notebook, plain nbgrader serial vs --jobs 2",
+        "grading: s per student-notebook, plain nbgrader serial vs --jobs 2 (median of 3)",
         f"{g['serial_s_per_notebook']:.2f} s / {g['parallel_s_per_notebook']:.2f} s = "
-        f"{g['speedup']:.2f}x" + (" (sandboxed)" if g["sandboxed"] else " (no sandbox)"),
+        f"{g['speedup']:.2f}x" + (" (sandboxed)" if g["sandboxed"] else " (no sandbox)") + spread,
         "plain nbgrader serial, same run",
         ">= 1.7x",
         g["speedup"] >= 1.7,
     )
+    nos = sorted(r["no_sandbox_speedup"] for r in runs)[1]
     row(
-        "grading: the same, --jobs 2 --no-sandbox (what the sandbox costs)",
-        f"{g['serial_s_per_notebook']:.2f} s / {g['no_sandbox_s_per_notebook']:.2f} s = "
-        f"{g['no_sandbox_speedup']:.2f}x",
+        "grading: the same, --jobs 2 --no-sandbox (what the sandbox costs), median",
+        f"{nos:.2f}x",
         "plain nbgrader serial, same run",
         "for information",
         None,
