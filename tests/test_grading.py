@@ -159,13 +159,58 @@ def test_call_reports_not_implemented_yet():
     assert msg.startswith("relu_grad: not implemented yet")
 
 
-def test_call_lets_other_errors_through_with_the_exercise_named():
+def test_call_turns_other_errors_into_a_failure_naming_exercise_exception_and_case():
     def broken(x):
         return x @ np.ones((3, 3))
 
-    with pytest.raises(ValueError) as info:
-        grading.call("linear_forward", broken, np.ones((2, 2)))
-    assert "(raised while testing linear_forward)" in info.value.__notes__
+    with pytest.raises(AssertionError) as info:
+        grading.call("linear_forward", broken, np.ones((2, 2), dtype=np.float32))
+    message = str(info.value)
+    assert message.startswith("linear_forward: your function raised ValueError: matmul")
+    assert "case: linear_forward(array(2, 2) float32 [1, 1, 1, 1])" in message
+    assert "(raised while testing linear_forward" in message  # kept in evalue, so in feedback
+    assert isinstance(info.value.__cause__, ValueError)  # the traceback is kept
+
+
+def test_call_fails_when_an_input_is_changed_in_place_and_names_it():
+    def scale(x, params):
+        params["W"] *= 2  # inside a dict
+        return x
+
+    x, params = np.ones(3), {"W": np.ones(2)}
+    msg = failure(grading.call, "scale", scale, x, params)
+    assert msg.startswith("scale: your function changed its input `params['W']` in place")
+    # a function whose job is to change its input may be allowed to
+    grading.call("scale", scale, x, params, inputs_may_change=True)
+
+
+def test_check_names_the_case_in_a_value_failure():
+    x = np.array([-1000.0, 0.0, 2.0], dtype=np.float32)
+    msg = failure(grading.check, "sq", lambda v: v * 3, x, expected=x * 2)
+    assert msg.splitlines()[1] == "  case: sq(array(3,) float32 [-1000, 0, 2])"
+    big = np.linspace(-5, 5, 100)
+    assert grading.describe(big) == "array(100,) float64 in [-5, 5]"
+    assert grading.describe_call("f", (big,), {"alpha": 0.1}) == (
+        "f(array(100,) float64 in [-5, 5], alpha=0.1)"
+    )
+
+
+def test_tolerance_comes_from_the_float_type_and_the_conditioning():
+    assert grading.tolerance(np.float32) == 64 * np.finfo(np.float32).eps
+    assert grading.tolerance(np.float64, condition=10) == 640 * np.finfo(np.float64).eps
+    with pytest.raises(ValueError, match="condition must be"):
+        grading.tolerance(np.float64, condition=0.5)
+
+
+def test_assert_gradient_passes_a_right_gradient_and_fails_a_planted_bug():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4))
+    grading.assert_gradient("sq", 2 * x, lambda v: (v**2).sum(), x)
+    msg = failure(grading.assert_gradient, "sq", x, lambda v: (v**2).sum(), x, case="sq(x)")
+    assert "does not match centred differences" in msg and "case: sq(x)" in msg
+    assert "relative error 3.33e-01" in msg  # a factor of 2 gives exactly 1/3
+    msg = failure(grading.assert_gradient, "sq", (2 * x).T, lambda v: (v**2).sum(), x)
+    assert "has shape (4, 3), expected shape (3, 4)" in msg
 
 
 def test_call_rejects_something_that_is_not_a_function():

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import logging
 import os
 import types
@@ -46,15 +47,19 @@ __all__ = [
     "ForbiddenCall",
     "assert_close",
     "assert_dtype",
+    "assert_gradient",
     "assert_in",
     "assert_shape",
     "assert_true",
     "budget",
     "call",
     "check",
+    "describe",
+    "describe_call",
     "forbid",
     "passed",
     "silenced",
+    "tolerance",
     "under_autograding",
 ]
 
@@ -199,23 +204,111 @@ def silenced() -> Iterator[None]:
             logging.disable(previous)
 
 
+def describe(value: Any, limit: int = 6) -> str:
+    """A short description of a test input, for failure messages.
+
+    Arrays show their shape and dtype and, when small, their values (else their range);
+    tuples, lists and dicts are described item by item; callables by name.
+    """
+    if isinstance(value, np.ndarray):
+        head = f"array{value.shape} {value.dtype}"
+        if value.dtype.kind not in "biufc" or value.size == 0:
+            return head
+        if value.size <= limit:
+            vals = ", ".join(_fmt(v) for v in value.ravel())
+            return f"{head} [{vals}]"
+        with np.errstate(all="ignore"):
+            finite = value[np.isfinite(value)] if value.dtype.kind in "fc" else value
+            rng = (
+                f" in [{_fmt(np.min(finite.real))}, {_fmt(np.max(finite.real))}]"
+                if finite.size
+                else ""
+            )
+        special = ""
+        if value.dtype.kind in "fc":
+            n_nan, n_inf = int(np.isnan(value).sum()), int(np.isinf(value).sum())
+            special = "".join(
+                [f", {n_nan} nan" if n_nan else "", f", {n_inf} inf" if n_inf else ""]
+            )
+        return f"{head}{rng}{special}"
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(describe(v, limit) for v in value[:limit])
+        more = ", ..." if len(value) > limit else ""
+        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k!r}: {describe(v, limit)}" for k, v in list(value.items())[:limit])
+        return "{" + inner + (", ..." if len(value) > limit else "") + "}"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.number)):
+        return _fmt(value) if not isinstance(value, (int, np.integer)) else str(value)
+    if callable(value):
+        return getattr(value, "__name__", type(value).__name__)
+    return repr(value)[:60]
+
+
+def describe_call(exercise: str, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """``"name(array(3,) float32 [...], alpha=0.1)"``: the case a test ran."""
+    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return f"{exercise}({', '.join(parts)})"
+
+
+def _arrays_in(value: Any, path: str, out: list[tuple[str, np.ndarray]], depth: int = 0) -> None:
+    """Every ndarray in ``value`` (nested tuples, lists and dicts up to two levels)."""
+    if isinstance(value, np.ndarray):
+        out.append((path, value))
+    elif depth < 2 and isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            _arrays_in(v, f"{path}[{i}]", out, depth + 1)
+    elif depth < 2 and isinstance(value, dict):
+        for k, v in value.items():
+            _arrays_in(v, f"{path}[{k!r}]", out, depth + 1)
+
+
+def _argument_names(fn: Callable, args: Sequence[Any], kwargs: dict[str, Any]) -> list[str]:
+    """The parameter name of each positional argument (``arg 1`` where it has none)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i in range(len(args)):
+        p = params[i] if i < len(params) else None
+        ok = p is not None and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        names.append(p.name if ok else f"argument {i + 1}")
+    return names + list(kwargs)
+
+
 def call(
     exercise: str,
     fn: Callable,
     *args: Any,
     forbid: Iterable[Any] = (),
     silence_warnings: bool = True,
+    inputs_may_change: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Return ``fn(*args, **kwargs)``, run the way a test cell should run student code.
 
     Warnings are silenced unless ``silence_warnings=False``; everything in ``forbid`` raises
     :class:`ForbiddenCall` meanwhile (see :func:`forbid`). ``NotImplementedError`` becomes
-    "<exercise>: not implemented yet"; any other exception propagates unchanged with a note
-    naming the exercise.
+    "<exercise>: not implemented yet"; any other exception becomes an ``AssertionError``
+    that names the exercise, the exception and the case (the inputs), chained to the
+    original so that its traceback is kept.
+
+    Every array passed in (also inside tuples, lists and dicts) must come back unchanged:
+    the course's rule is that functions never change their inputs in place. Tests of a
+    function whose job is to change an input pass ``inputs_may_change=True``.
     """
     if not callable(fn):
         raise AssertionError(f"{exercise}: expected a function, got {type(fn).__name__} {fn!r}")
+    case = describe_call(exercise, args, kwargs)
+    inputs: list[tuple[str, np.ndarray]] = []
+    if not inputs_may_change:
+        names = _argument_names(fn, args, kwargs)
+        for name, value in zip(names, [*args, *kwargs.values()], strict=True):
+            _arrays_in(value, name, inputs)
+        inputs = [(name, a, a.copy()) for name, a in inputs]
     quiet = silenced() if silence_warnings else contextlib.nullcontext()
     with quiet, _forbid_cm(*forbid) as hits:
         try:
@@ -227,13 +320,31 @@ def call(
                 f"{exercise}: not implemented yet (replace `raise NotImplementedError()` "
                 "with your code)"
             ) from None
-        except Exception as err:
-            err.add_note(f"(raised while testing {exercise})")
+        except AssertionError:
             raise
+        except Exception as err:
+            detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+            raise AssertionError(
+                f"{exercise}: your function raised {type(err).__name__}"
+                + (f": {detail}" if detail else "")
+                + f"\n  case: {case}\n(raised while testing {exercise}; "
+                "the traceback above shows the line)"
+            ) from err
     if hits:
         raise ForbiddenCall(
             f"{exercise}: write this yourself; {hits[0]} is off limits in this exercise"
         )
+    for name, array, before in inputs:
+        same = array.shape == before.shape and array.dtype == before.dtype
+        if same:
+            same = bool(np.array_equal(array, before, equal_nan=before.dtype.kind in "fc"))
+        if not same:
+            raise AssertionError(
+                f"{exercise}: your function changed its input `{name}` in place; "
+                f"work on a copy (e.g. `{name.split('[')[0]} = {name.split('[')[0]}.copy()`) "
+                "or build a new array\n"
+                f"  case: {case}"
+            )
     return result
 
 
@@ -250,14 +361,27 @@ def check(
     forbid: Iterable[Any] = (),
     mistakes: Sequence[tuple[Any, str]] = (),
     silence_warnings: bool = True,
+    inputs_may_change: bool = False,
     **kwargs: Any,
 ) -> Any:
     """:func:`call` the student's ``fn``, then :func:`assert_close` to ``expected``.
 
-    Returns the student's value, so a test can go on checking it.
+    A failure names the case (the inputs, see :func:`describe_call`). Returns the student's
+    value, so a test can go on checking it.
     """
-    got = call(exercise, fn, *args, forbid=forbid, silence_warnings=silence_warnings, **kwargs)
-    assert_close(exercise, got, expected, rtol=rtol, atol=atol, mistakes=mistakes)
+    got = call(
+        exercise,
+        fn,
+        *args,
+        forbid=forbid,
+        silence_warnings=silence_warnings,
+        inputs_may_change=inputs_may_change,
+        **kwargs,
+    )
+    lines = _compare(exercise, got, expected, rtol, atol, "return value")
+    if lines:
+        lines.insert(1, f"  case: {describe_call(exercise, args, kwargs)}")
+        _fail(exercise, lines, got, mistakes, rtol, atol)
     return got
 
 
@@ -461,6 +585,75 @@ def assert_close(
     lines = _compare(exercise, got, expected, rtol, atol, what)
     if lines:
         _fail(exercise, lines, got, mistakes, rtol, atol)
+
+
+# ------------------------------------------------------------------------------------------
+# Tolerances and gradient checks that leave room for any valid order of evaluation
+# ------------------------------------------------------------------------------------------
+def tolerance(dtype: Any = np.float64, condition: float = 1.0, roundings: int = 64) -> float:
+    """A relative tolerance from the float type and the problem's conditioning.
+
+    ``roundings · condition · ε(dtype)``: every valid way of computing the answer rounds a
+    few dozen times at most (each rounding is off by ≤ ε/2), and a problem with condition
+    number κ amplifies the relative error of its inputs by κ. ``condition`` is that κ (for
+    example ``|x f'(x) / f(x)|`` for a function of one variable, or the cancellation factor
+    ``Σ|terms| / |Σ terms|`` of a sum); ``roundings`` covers the evaluation order. The value
+    never depends on the reference implementation's own digits.
+
+    ``tolerance(np.float32)`` is 7.6e-6; ``tolerance(np.float64)`` is 1.4e-14.
+    """
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    if not (condition >= 1.0 and roundings >= 1):
+        raise ValueError(
+            f"tolerance: condition must be >= 1 and roundings >= 1, got {condition}, {roundings}"
+        )
+    return roundings * condition * eps
+
+
+def assert_gradient(
+    exercise: str,
+    got: Any,
+    f: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    *,
+    what: str = "gradient",
+    tol: float = 1e-7,
+    h: float = 1e-5,
+    case: str = "",
+) -> None:
+    """Fail unless ``got`` agrees with centred differences of the scalar function ``f`` at
+    ``x`` to a relative error of ``tol`` (float64; entries below the difference quotient's
+    rounding noise are compared on the scale of that noise, see :mod:`vanishing.gradcheck`).
+
+    ``f`` is usually the learner's own forward or the course's; ``x`` is perturbed one entry at
+    a time and restored. The failure names the exercise, ``what`` was checked, the case and the
+    worst entry.
+    """
+    from . import gradcheck
+
+    # type, shape, dtype and finiteness first (values are compared below)
+    structure = np.zeros(np.shape(x), dtype=np.asarray(x).dtype)
+    problem = _compare(exercise, got, structure, 0.0, float(np.finfo(np.float64).max), what)
+    if problem:
+        raise AssertionError("\n".join(problem + ([f"  case: {case}"] if case else [])))
+    with silenced():
+        report = gradcheck.check_gradient(
+            f, np.asarray(got, np.float64), x, eps=h, tol=tol, name=what, subject=exercise
+        )
+    if not report.ok():
+        c = report.worst
+        idx = c.worst_index
+        lines = [
+            f"{exercise}: {what} does not match centred differences of the forward pass "
+            f"(relative error {c.max_error:.2e}, tolerance {tol:.0e})",
+        ]
+        if case:
+            lines.append(f"  case: {case}")
+        lines.append(
+            f"  worst entry {list(idx)}: yours {_fmt(c.analytic[idx])}, "
+            f"numerical {_fmt(c.numerical[idx])}"
+        )
+        raise AssertionError("\n".join(lines))
 
 
 def assert_shape(exercise: str, got: Any, shape: tuple, what: str = "return value") -> None:
