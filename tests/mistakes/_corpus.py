@@ -99,7 +99,9 @@ def notebook(assignment: str, side: str = "notebooks") -> nbformat.NotebookNode:
 
 def answer_cells(nb) -> list[str]:
     """grade_ids of the autograded answer cells (code cells with ``solution``)."""
-    return [meta(c)["grade_id"] for c in nb.cells if c.cell_type == "code" and meta(c).get("solution")]
+    return [
+        meta(c)["grade_id"] for c in nb.cells if c.cell_type == "code" and meta(c).get("solution")
+    ]
 
 
 def tests_of(nb) -> dict[str, list[str]]:

@@ -30,6 +30,9 @@ MODULES = corpus.modules()
 ASSIGNMENTS = sorted(
     p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
 )
+# MISTAKES_ONLY=00_backprop_refresher,01_saturating_activations grades just those (authoring)
+if os.environ.get("MISTAKES_ONLY"):
+    ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["MISTAKES_ONLY"].split(",")]
 STUDENTS = corpus.plan(MODULES, ASSIGNMENTS)
 VARIANTS = [v for _, (_, _, vs) in sorted(STUDENTS.items()) for v in vs]
 STUDENT_OF = {v.id: s for s, (_, _, vs) in STUDENTS.items() for v in vs}
@@ -65,7 +68,9 @@ def batch(tmp_path_factory) -> Batch:
     root = tmp_path_factory.mktemp("mistakes")
     for name in ASSIGNMENTS:
         (root / "source").mkdir(exist_ok=True)
-        subprocess.run(["cp", "-r", str(ROOT / "solutions" / name), str(root / "source")], check=True)
+        subprocess.run(
+            ["cp", "-r", str(ROOT / "solutions" / name), str(root / "source")], check=True
+        )
     course = Course(course_config(root))
     course.release(ASSIGNMENTS)
     corpus.write(STUDENTS, course.directory("submitted"))
@@ -133,9 +138,7 @@ def test_the_reference_answers_score_full_marks_in_the_same_batch(batch):
     """Control: a submission made the same way, with nothing replaced."""
     # every student whose variants are all alternatives carries only valid answers
     controls = [
-        s
-        for s, (_, _, vs) in STUDENTS.items()
-        if vs and all(v.kind == "alternative" for v in vs)
+        s for s, (_, _, vs) in STUDENTS.items() if vs and all(v.kind == "alternative" for v in vs)
     ]
     assert controls or not MODULES
     for student in controls:
@@ -145,3 +148,21 @@ def test_the_reference_answers_score_full_marks_in_the_same_batch(batch):
         grades = batch.grades(assignment, student)
         auto = {g: v["score"] for g, v in grades.items() if v["cell_type"] == "code"}
         assert auto == {g: p for g, p in points.items() if g in auto}, (student, auto)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_test_cells_define_no_function_an_answer_could_call(assignment):
+    """A ``def`` or ``class`` in a visible test cell runs in the learner's kernel, where an
+    answer can call it (notebook 06 once defined the whole BatchNorm forward there). Checking
+    logic lives in ``vanishing.grading``; a test cell may only pass small lambdas as inputs,
+    and the cheat above forwards every answer to each of those."""
+    import ast
+
+    found = []
+    for c in corpus.notebook(assignment).cells:
+        if c.cell_type != "code" or not corpus.meta(c).get("grade"):
+            continue
+        for node in ast.walk(ast.parse(c.source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.append(f"{corpus.meta(c)['grade_id']}: {node.name}")
+    assert not found, found
