@@ -95,6 +95,15 @@ class Ledger:
     def __init__(self, course: Course) -> None:
         self.root = course.directory("autograded").parent / LEDGER
 
+    @classmethod
+    def of(cls, coursedir) -> Ledger:
+        """The ledger of an nbgrader ``CourseDirectory`` (for preprocessors, which have no
+        :class:`Course`)."""
+        ledger = cls.__new__(cls)
+        autograded = coursedir.format_path(coursedir.autograded_directory, ".", ".")
+        ledger.root = Path(autograded).resolve().parent / LEDGER
+        return ledger
+
     def path(self, assignment: str, student: str) -> Path:
         return self.root / assignment / f"{student}.json"
 
@@ -105,12 +114,14 @@ class Ledger:
             return None
 
     def save(self, outcome) -> None:
-        """Write an outcome (a dataclass, see :class:`grader.parallel.Outcome`) atomically."""
-        path = self.path(outcome.assignment, outcome.student)
+        """Write an outcome (a dataclass, see :class:`grader.parallel.Outcome`, or a dict with
+        the same keys) atomically."""
+        record = outcome if isinstance(outcome, dict) else asdict(outcome)
+        path = self.path(record["assignment"], record["student"])
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w") as fh:
-            json.dump(asdict(outcome), fh, indent=1)
+            json.dump(record, fh, indent=1)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

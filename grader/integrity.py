@@ -25,12 +25,14 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool
 
 #: Names the test cells rely on, and the module each must be.
 RELIED_ON = {
@@ -392,4 +394,78 @@ class CollectCanaries(NbGraderPreprocessor):
         info = resources.get("nbgrader", {})
         key = (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
         RESULTS[key] = problems
+        return nb, resources
+
+
+#: static findings of each notebook (compare_cells, scan_code), made before OverwriteCells
+STATIC: dict[tuple[str, str, str], list[str]] = {}
+
+
+def _key(resources: ResourcesDict) -> tuple[str, str, str]:
+    info = resources.get("nbgrader", {})
+    return (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
+
+
+def _coursedir(config):
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=config)
+
+
+class StaticChecks(NbGraderPreprocessor):
+    """First step of autograde's sanitising pass, before ``OverwriteCells`` puts test cells
+    back: compare the submitted cells with the release and the source (:func:`compare_cells`)
+    and scan the student's code (:func:`scan_code`)."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        from grader.sandbox import REPOSITORY
+
+        assignment, _, notebook = key = _key(resources)
+        cd = _coursedir(self.config)
+        source = Path(cd.format_path(cd.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+        release = Path(cd.format_path(cd.release_directory, ".", assignment)) / f"{notebook}.ipynb"
+        flags: list[str] = []
+        try:
+            src_nb = nbformat.read(source, as_version=4)
+            rel_nb = nbformat.read(release if release.exists() else source, as_version=4)
+            flags += compare_cells(nb, rel_nb, src_nb)
+        except OSError as err:
+            flags.append(f"could not compare with the release: {err}")
+        forbidden = sorted({str(Path(cd.root).resolve()), str(REPOSITORY)})
+        flags += [f"suspicious code: {f}" for f in scan_code(student_sources(nb), forbidden)]
+        STATIC[key] = flags
+        return nb, resources
+
+
+class RecordFlags(NbGraderPreprocessor):
+    """Last step of autograde: gather the notebook's flags (static checks and the check cells)
+    into :data:`RESULTS` as ``"<notebook>: <flag>"`` lines, and write them to the grading
+    ledger, where ``python -m grader export`` reads them. ``python -m grader autograde``
+    records the ledger itself, with more (staging, fingerprint), and turns ``write_ledger``
+    off."""
+
+    write_ledger = Bool(True, help="write the flags to the grading ledger").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        assignment, student, notebook = key = _key(resources)
+        flags = [f"{notebook}: {f}" for f in STATIC.pop(key, [])]
+        flags += [f"{notebook}: tampering: {p}" for p in RESULTS.get(key, [])]
+        RESULTS[key] = flags
+        if self.write_ledger:
+            from grader.course import Ledger
+
+            ledger = Ledger.of(_coursedir(self.config))
+            record = ledger.load(assignment, student) or {}
+            others = [f for f in record.get("flags", []) if not f.startswith(f"{notebook}: ")]
+            ledger.save(
+                {
+                    "assignment": assignment,
+                    "student": student,
+                    "status": "graded",
+                    "reason": "",
+                    "flags": others + flags,
+                    "fingerprint": "",  # not a fingerprinted run: the next one grades again
+                    "graded_by": "nbgrader autograde",
+                }
+            )
         return nb, resources

@@ -37,6 +37,36 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # --- running student code -----------------------------------------------------------------
+# One grading path: `nbgrader autograde`, the formgrader's Autograde button and
+# `python -m grader autograde` all run these steps. Before nbgrader restores the test cells,
+# the submitted cells are compared with the release and the student's code is scanned
+# (grader.integrity.StaticChecks). While the notebook runs, the kernel is sandboxed whenever
+# this process can make a sandbox (root on Linux; otherwise a loud warning) and its output is
+# capped (grader.sandbox.GradingExecute), and check cells look for tampering
+# (InsertCanaries/CollectCanaries). Last, the flags go to the grading ledger (RecordFlags),
+# where `python -m grader export` shows them.
+c.Autograde.sanitize_preprocessors = [
+    "grader.integrity.StaticChecks",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "grader.integrity.InsertCanaries",
+    "grader.sandbox.GradingExecute",
+    "grader.integrity.CollectCanaries",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "grader.integrity.RecordFlags",
+]
+# "auto": sandbox when possible, warn loudly when not; "require": refuse; "off": don't.
+c.GradingExecute.sandbox = "auto"
 # Seconds per cell; an endless loop is interrupted there and the remaining cells still run.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True

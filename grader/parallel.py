@@ -36,9 +36,7 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -50,7 +48,7 @@ from pathlib import Path
 import nbformat
 
 from grader import integrity, sandbox
-from grader.course import ROOT, Course, GradingError, Ledger, Submission
+from grader.course import Course, GradingError, Ledger, Submission
 
 STAGING = "grading-staging"
 #: Thread pools of numerical libraries: one thread per kernel, the workers are the parallelism.
@@ -79,10 +77,6 @@ class Settings:
 
     sandbox: bool
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    sandbox_base: str = ""
-    hide: list[str] = field(default_factory=list)
-    reveal: dict[str, list[str]] = field(default_factory=dict)
-    forbidden_paths: list[str] = field(default_factory=list)
 
 
 def _hash_tree(h, base: Path) -> None:
@@ -148,52 +142,22 @@ def serialise_sqlite_writes() -> None:
 _W: dict = {}
 
 
-def autograde_preprocessors(sandboxed: bool) -> list:
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        IgnorePattern,
-        LimitOutput,
-        SaveAutoGrades,
-    )
-
-    execute = sandbox.SandboxedExecute if sandboxed else sandbox.CappedExecute
-    return [
-        integrity.InsertCanaries,
-        execute,
-        integrity.CollectCanaries,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
-        CheckCellMetadata,
-    ]
-
-
-def worker_course(config, settings: Settings, slot: int) -> Course:
-    """The course as one worker (job slot) grades it."""
+def worker_course(config, settings: Settings) -> Course:
+    """The course as one worker grades it: nbgrader's own autograde steps from
+    ``grader/nbgrader_config.py`` (the same for plain ``nbgrader autograde``), with the
+    sandbox required or off as the parent decided, and the ledger written here."""
     cfg = copy.deepcopy(config)
-    cfg.Autograde.autograde_preprocessors = autograde_preprocessors(settings.sandbox)
-    if settings.sandbox:
-        uid, gid = sandbox.ensure_user(slot)
-        km = cfg.SandboxKernelManager
-        km.sandbox_uid, km.sandbox_gid = uid, gid
-        km.sandbox_base = settings.sandbox_base
-        km.sandbox_hide = settings.hide
-        km.sandbox_reveal = settings.reveal
-        km.sandbox_limits = settings.limits.rlimits()
+    cfg.GradingExecute.sandbox = "require" if settings.sandbox else "off"
+    cfg.RecordFlags.write_ledger = False
     return Course(cfg)
 
 
-def _init_worker(config, settings: Settings, slots) -> None:
+def _init_worker(config, settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
     warnings.filterwarnings("ignore")
     os.environ.update(ONE_THREAD)
     serialise_sqlite_writes()
-    slot = sandbox.acquire_slot() if settings.sandbox else slots.get()
-    _W.update(slot=slot, settings=settings, course=worker_course(config, settings, slot))
+    _W.update(settings=settings, course=worker_course(config, settings))
 
 
 def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> list[str]:
@@ -223,20 +187,6 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
         f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
     )
     return [n for n in expected if (dst / f"{n}.ipynb").exists()]
-
-
-def _static_flags(course: Course, sub: Submission, staged: Path, notebooks: list[str], settings):
-    flags = []
-    for nb_id in notebooks:
-        sub_nb = nbformat.read(staged / f"{nb_id}.ipynb", as_version=4)
-        release = course.directory("release", ".", sub.assignment) / f"{nb_id}.ipynb"
-        source = course.directory("source", ".", sub.assignment) / f"{nb_id}.ipynb"
-        rel_nb = nbformat.read(release if release.exists() else source, as_version=4)
-        src_nb = nbformat.read(source, as_version=4)
-        flags += [f"{nb_id}: {f}" for f in integrity.compare_cells(sub_nb, rel_nb, src_nb)]
-        scan = integrity.scan_code(integrity.student_sources(sub_nb), settings.forbidden_paths)
-        flags += [f"{nb_id}: suspicious code: {f}" for f in scan]
-    return flags
 
 
 def record_zeros(course: Course, sub: Submission, staged: Path) -> None:
@@ -288,7 +238,6 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
     try:
         notebooks = _stage(course, sub, staging, flags)
         staged = staging / sub.student / sub.assignment
-        flags += _static_flags(course, sub, staged, notebooks, settings)
         saved = cd.submitted_directory
         cd.submitted_directory = str(staging)
         try:
@@ -302,9 +251,8 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
                     raise GradingError(
                         failure_reason(result.get("error", "") + "\n" + result.get("log", ""))
                     )
-                for nb_id in notebooks:
-                    found = integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), [])
-                    flags += [f"{nb_id}: tampering: {p}" for p in found]
+                for nb_id in notebooks:  # "<notebook>: <flag>" lines from RecordFlags
+                    flags += integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), [])
         finally:
             cd.submitted_directory = saved
         out.score, out.max_score = _score(course, sub)
@@ -330,58 +278,6 @@ def _grade(sub: Submission, fp: str) -> Outcome:
 
 
 # --- the batch -------------------------------------------------------------------------------
-def kernel_python_paths() -> list[str]:
-    """Paths a kernel of this environment imports from (``sys.path`` of a fresh interpreter,
-    which includes the folders an editable install adds)."""
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        cwd="/",
-    )
-    paths = {p for p in json.loads(out.stdout) if p and os.path.isdir(p)}
-    paths |= {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
-    return sorted(paths)
-
-
-def sandbox_settings(course: Course, limits: sandbox.Limits | None = None) -> Settings:
-    """Settings for sandboxed workers: what to hide from kernels and what they need."""
-    base = tempfile.mkdtemp(prefix="vg-sandbox-")
-    os.chmod(base, 0o711)
-    cd = course.coursedir
-    sensitive = [ROOT, course.root]
-    sensitive += [course.directory(step) for step in sandbox_steps()]
-    sensitive.append(course.directory("autograded").parent)
-    if cd.db_url.startswith("sqlite:///"):
-        sensitive.append(Path(cd.db_url[len("sqlite:///") :]).parent)
-    # unix sockets are files: a network namespace does not cut them off, hiding them does
-    sensitive += [Path("/run"), Path("/tmp/.X11-unix"), *_socket_dirs(cd.db_url)]
-    keep = kernel_python_paths()
-    return Settings(
-        sandbox=True,
-        limits=limits or sandbox.Limits(),
-        sandbox_base=base,
-        hide=sandbox.hidden_paths([str(s) for s in sensitive], keep + [base]),
-        reveal=sandbox.reveal_map(keep),
-        forbidden_paths=sorted({str(course.root), str(ROOT)}),
-    )
-
-
-def _socket_dirs(db_url: str) -> list[Path]:
-    """The unix socket directory of a PostgreSQL gradebook (``?host=/dir``)."""
-    from urllib.parse import parse_qs, urlparse
-
-    url = urlparse(db_url)
-    hosts = parse_qs(url.query).get("host", []) + ([url.hostname] if url.hostname else [])
-    return [Path(h) for h in hosts if h and h.startswith("/")]
-
-
-def sandbox_steps() -> tuple[str, ...]:
-    return ("source", "release", "submitted", "autograded", "feedback", "solution")
-
-
 def autograde_class(
     course: Course,
     subs: Iterable[Submission],
@@ -426,18 +322,14 @@ def autograde_class(
         if not ok and use_sandbox:
             raise GradingError(f"the sandbox is required but unavailable: {why}")
         if not ok:
-            say(
-                "WARNING: " + "!" * 70 + f"\nWARNING: student code runs WITHOUT the sandbox: {why}."
-                "\nWARNING: it can read and write whatever this user can, including the "
-                "gradebook.\nWARNING: " + "!" * 70
-            )
+            say(sandbox.WARNING.format(why=why))
         use_sandbox = ok
+    settings = Settings(sandbox=bool(use_sandbox), limits=limits or sandbox.Limits())
     if use_sandbox:
-        settings = sandbox_settings(course, limits)
+        # what kernels may see, worked out once here; each forked worker takes its own slot
+        sandbox.prepare(course.coursedir, settings.limits)
         for slot in range(jobs):  # create the users here, not in racing workers
             sandbox.ensure_user(slot)
-    else:
-        settings = Settings(sandbox=False, forbidden_paths=sorted({str(course.root), str(ROOT)}))
 
     serialise_sqlite_writes()
     with course.gradebook():  # create or upgrade the gradebook once, before the workers
@@ -451,14 +343,11 @@ def autograde_class(
             for attempt in range(2):
                 if not pending:
                     break
-                slots = ctx.Queue()
-                for slot in range(jobs):
-                    slots.put(slot)
                 pool = ProcessPoolExecutor(
                     max_workers=min(jobs, len(pending)),
                     mp_context=ctx,
                     initializer=_init_worker,
-                    initargs=(course.config, settings, slots),
+                    initargs=(course.config, settings),
                 )
                 futures = {pool.submit(_grade, sub, fps[sub]): sub for sub in pending}
                 broken = []
@@ -494,8 +383,7 @@ def autograde_class(
                 ledger.save(out)
                 outcomes[sub] = out
     finally:
-        if settings.sandbox_base:
-            shutil.rmtree(settings.sandbox_base, ignore_errors=True)
+        sandbox.release_policy(course.coursedir)
     return [outcomes[s] for s in subs]
 
 

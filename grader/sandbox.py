@@ -2,7 +2,8 @@
 
 nbgrader's ``Execute`` preprocessor starts one Jupyter kernel per notebook through a
 ``jupyter_client`` kernel manager. :class:`SandboxKernelManager` is that kernel manager with
-three changes, and :class:`SandboxedExecute` is ``Execute`` using it:
+three changes, and :class:`GradingExecute` is ``Execute`` using it whenever it can (every
+autograde path goes through it: it is configured in ``grader/nbgrader_config.py``):
 
 * the kernel talks ZMQ over unix sockets (``transport="ipc"``) in a private directory, so it
   needs no network at all;
@@ -13,13 +14,17 @@ three changes, and :class:`SandboxedExecute` is ``Execute`` using it:
   user (one per parallel job, so one student's processes cannot touch another's).
 
 Where the sandbox cannot be set up (not Linux, not root, no namespaces) :func:`status` says
-why and grading runs unsandboxed, with a loud warning from the caller.
+why and grading runs unsandboxed, with a loud warning. The policy (what a kernel may see, who
+it runs as, its limits) is :func:`policy_for`, next to the mechanism.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import functools
 import grp
+import json
 import os
 import pwd
 import secrets
@@ -33,9 +38,10 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Integer, List, Unicode
+from traitlets import Dict, Enum, Integer, List, Unicode
 
 LAUNCHER = Path(__file__).resolve().parent / "_sandbox_launch.py"
+REPOSITORY = LAUNCHER.parent.parent
 USER_PREFIX = "vg-sandbox"
 #: Environment variables the kernel keeps from the grader; everything else is dropped.
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING")
@@ -66,8 +72,9 @@ def user_name(slot: int) -> str:
     return f"{USER_PREFIX}-{slot}"
 
 
+@functools.cache
 def status() -> tuple[bool, str]:
-    """``(available, reason)``: can this process sandbox kernels?"""
+    """``(available, reason)``: can this process sandbox kernels? (Asked once per process.)"""
     if not sys.platform.startswith("linux"):
         return False, f"the sandbox needs Linux namespaces; this is {sys.platform}"
     if os.geteuid() != 0:
@@ -166,26 +173,107 @@ def reveal_map(needed: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def python_paths() -> list[str]:
-    """What a kernel of this environment needs to run: the interpreter's installation, the
-    environment, and the folders of its path entries (an editable install's ``src``)."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    paths.add(str(Path(sys.executable).resolve().parent.parent))
-    for entry in sys.path:
-        if entry and os.path.isdir(entry):
-            paths.add(entry)
+def kernel_python_paths() -> list[str]:
+    """Paths a kernel of this environment imports from (``sys.path`` of a fresh interpreter,
+    which includes the folders an editable install adds)."""
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd="/",
+    )
+    paths = {p for p in json.loads(out.stdout) if p and os.path.isdir(p)}
+    paths |= {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
     return sorted(paths)
 
 
+#: The course directories (nbgrader's names) a kernel never sees.
+COURSE_STEPS = ("source", "release", "submitted", "autograded", "feedback", "solution")
+
+
+def _socket_dirs(db_url: str) -> list[Path]:
+    """The unix socket directory of a PostgreSQL gradebook (``?host=/dir``)."""
+    from urllib.parse import parse_qs, urlparse
+
+    url = urlparse(db_url)
+    hosts = parse_qs(url.query).get("host", []) + ([url.hostname] if url.hostname else [])
+    return [Path(h) for h in hosts if h and h.startswith("/")]
+
+
+def sensitive_paths(coursedir) -> list[Path]:
+    """What student code has no business seeing: the repository (solutions, grader), the
+    course directory with every step's folder, the gradebook, and unix sockets (a network
+    namespace does not cut those off; hiding them does). ``coursedir`` is nbgrader's
+    ``CourseDirectory``."""
+
+    def step(name: str) -> Path:
+        folder = getattr(coursedir, f"{name}_directory")
+        return Path(coursedir.format_path(folder, ".", ".")).resolve()
+
+    out = [REPOSITORY, Path(coursedir.root).resolve()]
+    out += [step(name) for name in COURSE_STEPS]
+    out.append(step("autograded").parent)  # ledger and staging live beside autograded/
+    if coursedir.db_url.startswith("sqlite:///"):
+        out.append(Path(coursedir.db_url[len("sqlite:///") :]).parent)
+    out += [Path("/run"), Path("/tmp/.X11-unix"), *_socket_dirs(coursedir.db_url)]
+    return out
+
+
 @dataclass
-class SandboxSpec:
-    """Everything one worker needs to sandbox its kernels."""
+class Policy:
+    """How one grading process sandboxes its kernels: who they run as, where their private
+    work directories go, what they cannot see, and their resource limits."""
 
     uid: int
     gid: int
     base: str  # a root-owned directory (mode 0711) for the private work directories
     hide: list[str] = field(default_factory=list)
+    reveal: dict[str, list[str]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+
+
+_POLICY: dict[str, Policy] = {}
+
+
+def policy_for(coursedir, limits: Limits | None = None) -> Policy:
+    """This process's :class:`Policy` for a course, made once (a process grades with one job
+    slot, so one sandbox user, for its whole life). A parent that computed it before forking
+    its workers (:func:`prepare`) hands it down; each worker then only takes its own slot."""
+    key = str(Path(coursedir.root).resolve())
+    pol = _POLICY.get(key)
+    if pol is None:
+        pol = prepare(coursedir, limits)
+    if pol.uid < 0:
+        pol.uid, pol.gid = ensure_user(acquire_slot())
+    return pol
+
+
+def prepare(coursedir, limits: Limits | None = None) -> Policy:
+    """Work out what kernels of this course may see (:func:`policy_for` uses it; a parent
+    calls it before forking, so that workers do not each walk the file system)."""
+    base = tempfile.mkdtemp(prefix="vg-sandbox-")
+    os.chmod(base, 0o711)
+    atexit.register(shutil.rmtree, base, True)
+    keep = kernel_python_paths()
+    pol = Policy(
+        uid=-1,
+        gid=-1,
+        base=base,
+        hide=hidden_paths([str(s) for s in sensitive_paths(coursedir)], keep + [base]),
+        reveal=reveal_map(keep),
+        limits=limits or Limits(),
+    )
+    _POLICY[str(Path(coursedir.root).resolve())] = pol
+    return pol
+
+
+def release_policy(coursedir) -> None:
+    """Forget a course's policy and remove its work directories (after a batch)."""
+    pol = _POLICY.pop(str(Path(coursedir.root).resolve()), None)
+    if pol is not None:
+        shutil.rmtree(pol.base, ignore_errors=True)
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -276,8 +364,6 @@ class SandboxKernelManager(AsyncKernelManager):
             "limits": dict(self.sandbox_limits),
             "env": env,
         }
-        import json
-
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *cmd]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -308,13 +394,58 @@ class _CapOutput:
         return super().output(outs, msg, display_id, cell_index)
 
 
-class SandboxedExecute(_CapOutput, Execute):
-    """nbgrader's ``Execute`` with the sandboxed kernel manager and the output cap."""
+_WARNED: list[bool] = []
+WARNING = (
+    "WARNING: " + "!" * 70 + "\nWARNING: student code runs WITHOUT the sandbox: {why}."
+    "\nWARNING: it can read and write whatever this user can, including the gradebook."
+    "\nWARNING: " + "!" * 70
+)
+
+
+class GradingExecute(_CapOutput, Execute):
+    """nbgrader's ``Execute`` as the course grades: the output cap always, and the kernel in
+    the sandbox whenever this process can make one.
+
+    It is the ``Execute`` step of ``c.Autograde.autograde_preprocessors`` in
+    ``grader/nbgrader_config.py``, so ``nbgrader autograde``, the formgrader's Autograde
+    button and ``python -m grader autograde`` all grade through it. ``sandbox``: ``"auto"``
+    sandboxes when possible and warns loudly (once per process) when not, ``"require"``
+    refuses to run a notebook without it, ``"off"`` runs kernels unsandboxed and silently
+    (the caller has warned).
+    """
+
+    sandbox = Enum(("auto", "require", "off"), "auto", help="sandbox the kernel").tag(
+        config=True
+    )
 
     def __init__(self, *args, **kwargs):
-        kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(*args, **kwargs)
+        self._policy: Policy | None = None
+        if self.sandbox == "off":
+            return
+        ok, why = status()
+        if not ok:
+            if self.sandbox == "require":
+                raise RuntimeError(f"the sandbox is required but unavailable: {why}")
+            if not _WARNED:
+                _WARNED.append(True)
+                self.log.warning(WARNING.format(why=why))
+                print(WARNING.format(why=why), file=sys.stderr, flush=True)
+            return
+        from nbgrader.coursedir import CourseDirectory
 
+        self._policy = policy_for(CourseDirectory(config=self.config))
+        self.kernel_manager_class = SandboxKernelManager
 
-class CappedExecute(_CapOutput, Execute):
-    """nbgrader's ``Execute`` with the output cap, without the sandbox."""
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        pol = self._policy
+        if pol is not None:
+            km.sandbox_uid, km.sandbox_gid, km.sandbox_base = pol.uid, pol.gid, pol.base
+            km.sandbox_hide, km.sandbox_reveal = list(pol.hide), dict(pol.reveal)
+            km.sandbox_limits = pol.limits.rlimits()
+        return km
+
+    @property
+    def sandboxed(self) -> bool:
+        return self._policy is not None

@@ -210,7 +210,7 @@ SANDBOX, WHY_NOT = sandbox.status()
 @pytest.mark.skipif(not SANDBOX, reason=f"no sandbox here: {WHY_NOT}")
 def test_sandbox_hides_the_course_and_keeps_python():
     """What the kernel may see: the Python installation yes; course, repository, no."""
-    from grader.parallel import kernel_python_paths
+    from grader.sandbox import kernel_python_paths
 
     keep = kernel_python_paths()
     hide = sandbox.hidden_paths([str(ROOT)], keep)
