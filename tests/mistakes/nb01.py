@@ -74,4 +74,72 @@ SIGMOID_GRAD = Exercise(
     },
 )
 
-EXERCISES = [SIGMOID_GRAD]
+TANH_GRAD = Exercise(
+    cell="tanh_grad",
+    mistakes={
+        "no_square": Mistake(
+            code="def tanh_grad(x):\n    return 1 - np.tanh(x)\n",
+            message="square tanh: 1 - tanh(x)², not 1 - tanh(x)",
+        ),
+        "returns_tanh": Mistake(
+            code="def tanh_grad(x):\n    return np.tanh(x)\n",
+            message="you returned tanh(0) = 0",
+        ),
+        # tanh written out: e^{1000} = inf, inf/inf = nan
+        "exp_formula_overflows": Mistake(
+            code=(
+                "def tanh_grad(x):\n"
+                "    t = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))\n"
+                "    return 1 - t**2\n"
+            ),
+            message="tanh written with np.exp gives inf/inf = nan",
+        ),
+        "float64_cast": Mistake(
+            code=(
+                "def tanh_grad(x):\n"
+                "    x = np.asarray(x, dtype=np.float64)\n"
+                "    return 1 - np.tanh(x) ** 2\n"
+            ),
+            message="has dtype float64, expected float32",
+        ),
+        "sech_not_squared": Mistake(
+            code="def tanh_grad(x):\n    return 1 / np.cosh(x)\n",
+            message="1/cosh(x) is missing the square",
+        ),
+        # the identity tanh(x) = 2σ(2x) - 1 without the inner factor 2
+        "identity_missing_factor_two": Mistake(
+            code="def tanh_grad(x):\n    s = F.sigmoid(2 * x)\n    return 2 * s * (1 - s)\n",
+            message="tanh'(x) = 2 · 2σ'(2x) = 4σ'(2x)",
+        ),
+        "one_plus_tanh_squared": Mistake(
+            code="def tanh_grad(x):\n    return 1 + np.tanh(x) ** 2\n",
+            message="1 - tanh(x)², not 1 + tanh(x)²",
+        ),
+        # reusing x for 2x changes the caller's array
+        "doubles_input_in_place": Mistake(
+            code=(
+                "def tanh_grad(x):\n"
+                "    x = np.asarray(x)\n"
+                "    x *= 2\n"
+                "    s = F.sigmoid(x)\n"
+                "    return 4 * s * (1 - s)\n"
+            ),
+            message="changed its input `x` in place",
+        ),
+    },
+    alternatives={
+        "sech_squared": "def tanh_grad(x):\n    return 1 / np.cosh(x) ** 2\n",
+        # the identity the hidden tests once used, with the learner's own sigmoid_grad
+        "identity_own_sigmoid_grad": "def tanh_grad(x):\n    return 4 * sigmoid_grad(2 * x)\n",
+        # the review's case: 4σ(2x)(1 - σ(2x)), which float32 at rtol 1e-5 used to zero
+        "identity_sigmoid": (
+            "def tanh_grad(x):\n    s = F.sigmoid(2 * x)\n    return 4 * s * (1 - s)\n"
+        ),
+        "factored": "def tanh_grad(x):\n    t = np.tanh(x)\n    return (1 - t) * (1 + t)\n",
+        "even_form": (
+            "def tanh_grad(x):\n    e = np.exp(-2 * np.abs(x))\n    return 4 * e / (1 + e) ** 2\n"
+        ),
+    },
+)
+
+EXERCISES = [SIGMOID_GRAD, TANH_GRAD]
