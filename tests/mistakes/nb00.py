@@ -154,4 +154,135 @@ NUMERICAL_GRADIENT = Exercise(
     },
 )
 
-EXERCISES = [NUMERICAL_GRADIENT]
+# --- rel_error ------------------------------------------------------------------------------
+# relative to b only: not symmetric (the pipeline's and the adversarial corpus's wrong answer)
+RE_B_ONLY = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
+"""
+
+# the CS231n notes' definition: symmetric too, but not the formula asked for
+RE_MAX_OF_MAGNITUDES = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)))
+"""
+
+RE_FLOOR_ADDED = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + floor)))
+"""
+
+RE_MEAN = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
+"""
+
+RE_NO_ABS = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max((a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
+"""
+
+RE_NO_FLOOR = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
+"""
+
+RE_FLOOR_IGNORED = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+"""
+
+RE_ABS_OF_SUM = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a + b), floor)))
+"""
+
+RE_MEAN_OF_MAGNITUDES = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum((np.abs(a) + np.abs(b)) / 2, floor)))
+"""
+
+RE_GLOBAL = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), floor))
+"""
+
+RE_IN_PLACE = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a), np.asarray(b)
+    den = np.maximum(np.abs(a) + np.abs(b), floor)
+    a -= b  # changes the caller's array
+    return float(np.max(np.abs(a) / den))
+"""
+
+RE_WHERE = """
+def rel_error(a, b, floor=1e-8):
+    a = np.array(a, dtype=np.float64)
+    b = np.array(b, dtype=np.float64)
+    den = np.abs(a) + np.abs(b)
+    den = np.where(den < floor, floor, den)
+    return (np.abs(b - a) / den).max().item()
+"""
+
+RE_CLIP = """
+def rel_error(a, b, floor=1e-8):
+    diff = np.abs(np.subtract(a, b))
+    size = np.clip(np.add(np.abs(a), np.abs(b)), floor, None)
+    return float(np.amax(diff / size))
+"""
+
+# a plain Python loop over the entries
+RE_LOOP = """
+import math
+
+def rel_error(a, b, floor=1e-8):
+    worst = 0.0
+    for p, q in zip(np.ravel(a).tolist(), np.ravel(b).tolist()):
+        worst = max(worst, math.fabs(p - q) / max(math.fabs(p) + math.fabs(q), floor))
+    return worst
+"""
+
+# correct; 0/0 warns before the floor is applied (warnings must not cost points)
+RE_WARNS = """
+def rel_error(a, b, floor=1e-8):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(all="warn"):
+        ratio = np.abs(a - b) / (np.abs(a) + np.abs(b))
+    ratio = np.where(np.abs(a) + np.abs(b) < floor, np.abs(a - b) / floor, ratio)
+    return float(np.max(ratio))
+"""
+
+REL_ERROR = Exercise(
+    cell="rel_error",
+    mistakes={
+        "b_only": Mistake(RE_B_ONLY, "not by |b| alone"),
+        "max_of_magnitudes": Mistake(RE_MAX_OF_MAGNITUDES, "not by max(|a|, |b|)"),
+        "floor_added": Mistake(RE_FLOOR_ADDED, "do not add it"),
+        "mean": Mistake(RE_MEAN, "not the mean"),
+        "no_abs": Mistake(RE_NO_ABS, "take the absolute value |a - b|"),
+        "no_floor": Mistake(RE_NO_FLOOR, "the floor must keep the denominator away from 0"),
+        "floor_ignored": Mistake(RE_FLOOR_IGNORED, "use the `floor` argument"),
+        "abs_of_sum": Mistake(RE_ABS_OF_SUM, "not |a + b|"),
+        "mean_of_magnitudes": Mistake(RE_MEAN_OF_MAGNITUDES, "not by their mean"),
+        "global_ratio": Mistake(RE_GLOBAL, "take the ratio entry by entry"),
+        "in_place": Mistake(RE_IN_PLACE, "changed its input `a` in place"),
+    },
+    alternatives={
+        "where": RE_WHERE,
+        "clip": RE_CLIP,
+        "python_loop": RE_LOOP,
+        "warns": RE_WARNS,
+    },
+)
+
+EXERCISES = [NUMERICAL_GRADIENT, REL_ERROR]
