@@ -1,0 +1,282 @@
+"""Mistakes and valid alternatives for 02 · weight initialisation."""
+
+from _corpus import Exercise, Mistake
+
+ASSIGNMENT = "02_weight_initialisation"
+
+PREDICT_HEAD = '''def predict_std(std_x, n, sigma_w, L, activation="linear"):
+    """Predicted std of the pre-activations z_L after L layers of width n."""
+'''
+
+LAYER_HEAD = '''def layer_stats(Ws, x, dout, activation="tanh"):
+    """Per-layer activation and gradient statistics of a bias-free stack."""
+'''
+
+# the reference's structure with one line changed, for the layer_stats mistakes
+LAYER_BODY = """    if activation == "linear":
+        f, f_grad = (lambda z: z), (lambda z: np.ones_like(z))
+    else:
+        f, f_grad = F.get(activation)
+    zs, hs, h = [], [], x
+    for W in Ws:
+        z = h @ W
+        h = f(z)
+        zs.append(z)
+        hs.append(h)
+    act_mean = np.array([np.mean(h) for h in hs], dtype=np.float64)
+    act_std = np.array([np.std(h) for h in hs], dtype=np.float64)
+    grad_std = np.zeros(len(Ws))
+    dh = dout
+    for l in range(len(Ws) - 1, -1, -1):
+        dz = dh * f_grad(zs[l])
+        grad_std[l] = np.std(dz)
+        dh = dz @ Ws[l].T
+    return act_mean, act_std, grad_std
+"""
+
+
+def layer_variant(*edits: tuple[str, str]) -> str:
+    body = LAYER_BODY
+    for old, new in edits:
+        assert old in body, old
+        body = body.replace(old, new)
+    return LAYER_HEAD + body
+
+
+EXERCISES = [
+    Exercise(
+        cell="predict_std",
+        mistakes={
+            "variance_not_std": Mistake(
+                code=PREDICT_HEAD
+                + """    if L == 0:
+        return float(std_x)
+    gain = n * sigma_w**2
+    if activation == "relu":
+        return float(std_x * gain * (gain / 2) ** (L - 1))
+    return float(std_x * gain**L)
+""",
+                message="√n·σ_w per layer multiplies the std; n·σ_w² multiplies the variance",
+            ),
+            "forgets_std_x": Mistake(
+                code=PREDICT_HEAD
+                + """    if L == 0:
+        return float(std_x)
+    gain = np.sqrt(n) * sigma_w
+    if activation == "relu":
+        return float(gain * (gain / np.sqrt(2)) ** (L - 1))
+    return float(gain**L)
+""",
+                message="start from the input's std: multiply by std_x",
+            ),
+            "adds_layers": Mistake(
+                code=PREDICT_HEAD
+                + """    gain = np.sqrt(n) * sigma_w
+    if L == 0:
+        return float(std_x)
+    if activation == "relu":
+        return float(std_x * gain * (1 + (L - 1) * gain / np.sqrt(2)))
+    return float(std_x * gain * L)
+""",
+                message="the per-layer factors multiply: (√n σ_w)^L, not √n σ_w · L",
+            ),
+            "relu_halves_every_layer": Mistake(
+                code=PREDICT_HEAD
+                + """    gain = np.sqrt(n) * sigma_w
+    if activation == "relu":
+        gain = gain / np.sqrt(2)
+    return float(std_x * gain**L)
+""",
+                message="the first layer's input x has not been through a ReLU: only L - 1 halvings",
+            ),
+            "relu_divides_std_by_2": Mistake(
+                code=PREDICT_HEAD
+                + """    if L == 0:
+        return float(std_x)
+    gain = np.sqrt(n) * sigma_w
+    if activation == "relu":
+        return float(std_x * gain * (gain / 2) ** (L - 1))
+    return float(std_x * gain**L)
+""",
+                message="the ReLU halves the second moment, so the std shrinks by √2, not 2",
+            ),
+            "relu_never_halves": Mistake(
+                code=PREDICT_HEAD
+                + """    return float(std_x * (np.sqrt(n) * sigma_w) ** L)
+""",
+                message="the ReLU halves E[h²]: divide each later factor by √2",
+            ),
+            "relu_formula_at_L0": Mistake(
+                code=PREDICT_HEAD
+                + """    gain = np.sqrt(n) * sigma_w
+    if activation == "relu":
+        return float(std_x * gain * (gain / np.sqrt(2)) ** (L - 1))
+    return float(std_x * gain**L)
+""",
+                message="with L = 0 there is no layer, not even the first one: return std_x",
+            ),
+        },
+        alternatives={
+            "loop_over_second_moments": PREDICT_HEAD
+            + """    m2 = std_x**2  # E[h_0^2]
+    for layer in range(L):
+        z2 = n * sigma_w**2 * m2  # E[z^2] of this layer
+        m2 = z2 / 2 if activation == "relu" else z2
+    return float(np.sqrt(z2)) if L > 0 else float(std_x)
+""",
+            "exp_log": PREDICT_HEAD
+            + """    import math
+
+    if L == 0:
+        return std_x * 1.0
+    log_gain = math.log(math.sqrt(n) * sigma_w)
+    halvings = (L - 1) if activation == "relu" else 0
+    return math.exp(math.log(std_x) + L * log_gain - halvings * math.log(2) / 2)
+""",
+            "variance_closed_form": PREDICT_HEAD
+            + """    var = std_x**2 * (n * sigma_w**2) ** L
+    if activation == "relu":
+        var = var / 2 ** max(L - 1, 0)
+    return np.float64(np.sqrt(var))
+""",
+            "recursive": PREDICT_HEAD
+            + """    if L == 0:
+        return float(std_x)
+    if L == 1:
+        return float(std_x * np.sqrt(n) * sigma_w)
+    shrink = np.sqrt(2) if activation == "relu" else 1.0
+    return predict_std(std_x, n, sigma_w, L - 1, activation) * np.sqrt(n) * sigma_w / shrink
+""",
+        },
+    ),
+    Exercise(
+        cell="layer_stats",
+        mistakes={
+            "sample_std": Mistake(
+                code=layer_variant(
+                    ("np.std(h) for h in hs", "np.std(h, ddof=1) for h in hs"),
+                    ("grad_std[l] = np.std(dz)", "grad_std[l] = np.std(dz, ddof=1)"),
+                ),
+                message="use the population std (np.std's default, ddof=0)",
+            ),
+            "variances": Mistake(
+                code=layer_variant(
+                    ("np.std(h) for h in hs", "np.var(h) for h in hs"),
+                    ("grad_std[l] = np.std(dz)", "grad_std[l] = np.var(dz)"),
+                ),
+                message="return standard deviations, not variances",
+            ),
+            "grad_after_transpose": Mistake(
+                code=layer_variant(
+                    (
+                        "        grad_std[l] = np.std(dz)\n        dh = dz @ Ws[l].T\n",
+                        "        dh = dz @ Ws[l].T\n        grad_std[l] = np.std(dh)\n",
+                    )
+                ),
+                message="grad_std is the std of ∂L/∂z_l, before multiplying by W_l.T",
+            ),
+            "grads_output_side_first": Mistake(
+                code=layer_variant(
+                    ("grad_std = np.zeros(len(Ws))", "grad_std = []"),
+                    ("grad_std[l] = np.std(dz)", "grad_std.append(np.std(dz))"),
+                    (
+                        "return act_mean, act_std, grad_std",
+                        "return act_mean, act_std, np.array(grad_std)",
+                    ),
+                ),
+                message="return the gradients input side first (entry 0 is layer 1)",
+            ),
+            "std_of_z": Mistake(
+                code=layer_variant(("np.std(h) for h in hs", "np.std(z) for z in zs")),
+                message="act_std is the std of h_l = f(z_l), after the activation, not of z_l",
+            ),
+            "no_activation_slope": Mistake(
+                code=layer_variant(("dz = dh * f_grad(zs[l])", "dz = dh")),
+                message="multiply by f'(z_l)",
+            ),
+            "slope_at_h": Mistake(
+                code=layer_variant(("dz = dh * f_grad(zs[l])", "dz = dh * f_grad(hs[l])")),
+                message="use f'(z_l), the slope at the layer's input, not f'(h_l)",
+            ),
+            "missing_transpose": Mistake(
+                code=layer_variant(("dh = dz @ Ws[l].T", "dh = dz @ Ws[l]")),
+                message="your function raised ValueError",
+            ),
+            "changes_dout_in_place": Mistake(
+                code=layer_variant(
+                    ("dz = dh * f_grad(zs[l])", "dh *= f_grad(zs[l])\n        dz = dh")
+                ),
+                message="changed its input `dout` in place",
+            ),
+            "uses_package_statistics": Mistake(
+                code=LAYER_HEAD
+                + """    s = causes.layer_statistics(Ws, x, dout, activation)
+    return s["act_mean"], s["act_std"], s["grad_std"]
+""",
+                message="off limits in this exercise",
+            ),
+        },
+        alternatives={
+            "own_activations_slope_from_output": LAYER_HEAD
+            + """    f = {"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0),
+         "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}[activation]
+    slope = {"linear": lambda h: np.ones_like(h), "tanh": lambda h: 1.0 - h * h,
+             "relu": lambda h: (h > 0).astype(np.float64), "sigmoid": lambda h: h * (1.0 - h)}
+    hs = [x]
+    for W in Ws:
+        hs.append(f(hs[-1] @ W))
+    L = len(Ws)
+    act_mean = np.array([hs[l].sum() / hs[l].size for l in range(1, L + 1)])
+    act_std = np.array([np.sqrt(np.mean((hs[l] - hs[l].mean()) ** 2)) for l in range(1, L + 1)])
+    grad_std = np.empty(L)
+    g = dout
+    for l in reversed(range(L)):
+        dz = g * slope[activation](hs[l + 1])
+        grad_std[l] = dz.std()
+        g = np.einsum("nj,ij->ni", dz, Ws[l])
+    return act_mean, act_std, grad_std
+""",
+            "moments_and_reversed_list": LAYER_HEAD
+            + """    if activation == "linear":
+        f, df = (lambda z: z), (lambda z: 1.0)
+    else:
+        f, df = F.get(activation)
+    zs, h = [], x
+    means, stds = [], []
+    for W in Ws:
+        zs.append(h @ W)
+        h = f(zs[-1])
+        m = float(np.mean(h))
+        means.append(m)
+        stds.append(np.sqrt(max(float(np.mean(h**2)) - m * m, 0.0)))
+    grads, g = [], dout
+    for W, z in zip(reversed(Ws), reversed(zs)):
+        dz = g * df(z)
+        grads.append(float(np.std(dz)))
+        g = np.dot(dz, W.T)
+    return np.array(means), np.array(stds), np.array(grads[::-1])
+""",
+            "functional_style": LAYER_HEAD
+            + """    from functools import reduce
+
+    f, fp = (F.get(activation) if activation != "linear"
+             else (lambda z: z + 0.0, lambda z: np.full_like(z, 1.0)))
+    zs = []
+
+    def step(h, W):
+        zs.append(np.matmul(h, W))
+        return f(zs[-1])
+
+    hs = []
+    reduce(lambda h, W: hs.append(step(h, W)) or hs[-1], Ws, x)
+    stats = np.array([[np.mean(h), np.std(h)] for h in hs]).T
+    dzs = [None] * len(Ws)
+    g = dout.copy()
+    for l in range(len(Ws) - 1, -1, -1):
+        dzs[l] = g * fp(zs[l])
+        g = np.matmul(dzs[l], np.transpose(Ws[l]))
+    return stats[0].copy(), stats[1].copy(), np.array([np.std(d) for d in dzs])
+""",
+        },
+    ),
+]
