@@ -182,4 +182,178 @@ def recurrent_gradient_norms(W, T):
     },
 )
 
-EXERCISES = [SPECTRAL_RADIUS, RECURRENT_GRADIENT_NORMS]
+CLIP_BY_GLOBAL_NORM = Exercise(
+    cell="clip_by_global_norm",
+    mistakes={
+        "each_array_by_its_own_norm": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    out = []
+    for g in grads:
+        n = np.linalg.norm(g)
+        out.append(g * (max_norm / n) if n > max_norm else g.copy())
+    return out, total
+""",
+            message="not each array by its own norm",
+        ),
+        "norm_after_clipping": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    if total > max_norm:
+        grads = [g * (max_norm / total) for g in grads]
+        total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    else:
+        grads = [g.copy() for g in grads]
+    return grads, total
+""",
+            message="return the norm measured *before* clipping",
+        ),
+        "sum_of_the_norms": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(sum(np.linalg.norm(g) for g in grads))
+    if total > max_norm:
+        return [g * (max_norm / total) for g in grads], total
+    return [g.copy() for g in grads], total
+""",
+            message="not the sum of the arrays' norms",
+        ),
+        "epsilon_in_the_denominator": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        return [g * coef for g in grads], total
+    return [g.copy() for g in grads], total
+""",
+            message="with no epsilon added to the norm",
+        ),
+        "always_rescales_to_max_norm": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    return [g * (max_norm / total) for g in grads], total
+""",
+            message="clipping never scales *up*",
+        ),
+        "returns_the_callers_arrays_below_the_threshold": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    if total > max_norm:
+        return [g * (max_norm / total) for g in grads], total
+    return list(grads), total
+""",
+            message="you returned the caller's own arrays",
+        ),
+        "returns_views_below_the_threshold": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    return [g * scale if scale < 1.0 else g.reshape(g.shape) for g in grads], total
+""",
+            message="(or views of them)",
+        ),
+        "scales_the_input_arrays_in_place": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    if total > max_norm:
+        for g in grads:
+            g *= max_norm / total
+    return [g.copy() for g in grads], total
+""",
+            message="changed its input `grads[0]` in place",
+        ),
+        "replaces_the_items_of_the_callers_list": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    scale = max_norm / total if total > max_norm else 1.0
+    for i in range(len(grads)):
+        grads[i] = grads[i] * scale
+    return grads, total
+""",
+            message="changed the list `grads`",
+        ),
+        "float32_upcast_by_a_numpy_scalar": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    if total > max_norm:
+        return [g * (max_norm / total) for g in grads], total
+    return [g.copy() for g in grads], total
+""",
+            message="keep each array's dtype (float32 here)",
+        ),
+        "nan_for_a_zero_gradient": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    scale = min(total, max_norm) / total
+    return [g * g.dtype.type(scale) for g in grads], total
+""",
+            message="non-finite value(s)",
+        ),
+        "divides_by_a_zero_norm": Mistake(
+            code="""\
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
+    scale = max_norm / total
+    if scale < 1.0:
+        return [g * g.dtype.type(scale) for g in grads], total
+    return [g.copy() for g in grads], total
+""",
+            message="raised ZeroDivisionError",
+        ),
+    },
+    alternatives={
+        "concatenated_norm_and_astype": """\
+def clip_by_global_norm(grads, max_norm):
+    flat = np.concatenate([g.ravel() for g in grads])
+    total = np.linalg.norm(flat)
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    return [(g * scale).astype(g.dtype) for g in grads], float(total)
+""",
+        "math_sqrt_of_dot_products_and_typed_multiply": """\
+import math
+
+
+def clip_by_global_norm(grads, max_norm):
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if total <= max_norm:
+        return [np.array(g, copy=True) for g in grads], total
+    factor = max_norm / total
+    return [np.multiply(g, factor, dtype=g.dtype) for g in grads], total
+""",
+        "copies_rescaled_in_place": """\
+def clip_by_global_norm(grads, max_norm):
+    total = np.linalg.norm([np.linalg.norm(g) for g in grads])
+    out = [np.copy(g) for g in grads]
+    if total > max_norm:
+        for o in out:
+            o *= max_norm / total
+    return out, total
+""",
+        "hypot_reduction": """\
+from functools import reduce
+
+
+def clip_by_global_norm(grads, max_norm):
+    total = float(reduce(np.hypot, [np.linalg.norm(g.astype(np.float64)) for g in grads]))
+    clipped = []
+    for g in grads:
+        c = g.copy()
+        if total > max_norm:
+            c = (c * (max_norm / total)).astype(g.dtype, copy=False)
+        clipped.append(c)
+    return clipped, total
+""",
+    },
+)
+
+EXERCISES = [SPECTRAL_RADIUS, RECURRENT_GRADIENT_NORMS, CLIP_BY_GLOBAL_NORM]
