@@ -142,4 +142,65 @@ TANH_GRAD = Exercise(
     },
 )
 
-EXERCISES = [SIGMOID_GRAD, TANH_GRAD]
+MAX_GRADIENT_FACTOR = Exercise(
+    cell="max_gradient_factor",
+    mistakes={
+        "no_abs": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return float((w / 4) ** L)\n",
+            message="it is a bound on a magnitude: use |w|",
+        ),
+        "sum_not_product": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return L * abs(w) / 4\n",
+            message="the factors multiply",
+        ),
+        "w_not_powered": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return abs(w) / 4**L\n",
+            message="raise |w| to the power L too",
+        ),
+        "logarithm": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return L * np.log10(abs(w) / 4)\n",
+            message="not its logarithm",
+        ),
+        "clipped_at_one": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return min(1.0, (abs(w) / 4) ** L)\n",
+            message="no clipping at 1",
+        ),
+        "returns_array": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return np.array([(abs(w) / 4) ** L])\n",
+            message="should be a single number",
+        ),
+        "ignores_w": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return 0.25**L\n",
+            message="the bound depends on w",
+        ),
+        "one_factor_short": Mistake(
+            code="def max_gradient_factor(L, w=1.0):\n    return (abs(w) / 4) ** (L - 1)\n",
+            message="one layer gives one factor",
+        ),
+    },
+    alternatives={
+        "product_of_factors": (
+            "def max_gradient_factor(L, w=1.0):\n    return float(np.prod(np.full(L, abs(w) / 4)))\n"
+        ),
+        "loop": (
+            "def max_gradient_factor(L, w=1.0):\n"
+            "    bound = 1.0\n"
+            "    for _ in range(L):\n"
+            "        bound *= abs(w) / 4\n"
+            "    return bound\n"
+        ),
+        "exp_of_log": (
+            "import math\n\n\n"
+            "def max_gradient_factor(L, w=1.0):\n"
+            "    return math.exp(L * math.log(abs(w) / 4))\n"
+        ),
+        "powers_apart": "def max_gradient_factor(L, w=1.0):\n    return abs(w) ** L / 4**L\n",
+        "math_pow": (
+            "import math\n\n\n"
+            "def max_gradient_factor(L, w=1.0):\n"
+            "    return math.pow(math.fabs(w) / 4, L)\n"
+        ),
+    },
+)
+
+EXERCISES = [SIGMOID_GRAD, TANH_GRAD, MAX_GRADIENT_FACTOR]
