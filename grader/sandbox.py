@@ -43,8 +43,13 @@ from traitlets import Dict, Enum, Integer, List, Unicode
 LAUNCHER = Path(__file__).resolve().parent / "_sandbox_launch.py"
 REPOSITORY = LAUNCHER.parent.parent
 USER_PREFIX = "vg-sandbox"
-#: Environment variables the kernel keeps from the grader; everything else is dropped.
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING")
+#: Environment variables the kernel keeps from the grader; everything else is dropped. The
+#: OpenBLAS kernel choice is kept: some machines need it (older OpenBLAS builds compute wrong
+#: results or crash on some CPUs), and the tests grade under several kernels on purpose.
+KEEP_ENV = (
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
+    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+)  # fmt: skip
 
 
 @dataclass
