@@ -153,4 +153,149 @@ def leaky_relu_grad(x, alpha=0.01):
     },
 )
 
-EXERCISES = [RELU_GRADS]
+
+# ---------------------------------------------------------------------------------------------
+# elu_and_grad
+# ---------------------------------------------------------------------------------------------
+ELU_OK = """
+def elu(x, alpha=1.0):
+    x = np.asarray(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+"""
+ELU_GRAD_OK = """
+def elu_grad(x, alpha=1.0):
+    x = np.asarray(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+"""
+
+
+def elu_cell(f: str = ELU_OK, grad: str = ELU_GRAD_OK) -> str:
+    return f.strip() + "\n\n\n" + grad.strip() + "\n"
+
+
+ELU_AND_GRAD = Exercise(
+    cell="elu_and_grad",
+    mistakes={
+        "forgot_minus_one": Mistake(
+            code=elu_cell(
+                f="""
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)))
+"""
+            ),
+            message="alpha * (exp(x) - 1): subtract 1",
+        ),
+        "ignores_alpha": Mistake(
+            code=elu_cell(
+                f="""
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+"""
+            ),
+            message="multiply by alpha",
+        ),
+        "mask_times_overflowing_exp": Mistake(
+            code=elu_cell(
+                f="""
+def elu(x, alpha=1.0):
+    return x * (x > 0) + alpha * (np.exp(x) - 1) * (x <= 0)   # inf * 0 = nan at x = 1000
+"""
+            ),
+            message="non-finite value(s)",
+        ),
+        "grad_returns_elu": Mistake(
+            code=elu_cell(
+                grad="""
+def elu_grad(x, alpha=1.0):
+    return elu(x, alpha)
+"""
+            ),
+            message="you returned elu(x)",
+        ),
+        "grad_keeps_the_minus_one": Mistake(
+            code=elu_cell(
+                grad="""
+def elu_grad(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+"""
+            ),
+            message="the -1 goes",
+        ),
+        "grad_kink_on_the_right_branch": Mistake(
+            code=elu_cell(
+                grad="""
+def elu_grad(x, alpha=1.0):
+    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+"""
+            ),
+            message="at x = 0 use the x <= 0 branch",
+        ),
+        "converts_to_float64": Mistake(
+            code=elu_cell(
+                f="""
+def elu(x, alpha=1.0):
+    x = np.asarray(x, dtype=float)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+"""
+            ),
+            message="has dtype float64, expected float32",
+        ),
+        "clips_x_in_place": Mistake(
+            code=elu_cell(
+                f="""
+def elu(x, alpha=1.0):
+    pos = np.maximum(x, 0)
+    neg = np.minimum(x, 0, out=x)    # out=x writes into the caller's array
+    return pos + alpha * np.expm1(neg)
+"""
+            ),
+            message="changed its input `x` in place",
+        ),
+    },
+    alternatives={
+        "naive_where_with_overflow_warnings": elu_cell(
+            f="""
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+""",
+            grad="""
+def elu_grad(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(x))
+""",
+        ),
+        "grad_as_elu_plus_alpha": elu_cell(
+            grad="""
+def elu_grad(x, alpha=1.0):
+    return np.where(x > 0, 1.0, elu(x, alpha) + alpha)   # alpha e^x = alpha (e^x - 1) + alpha
+"""
+        ),
+        "max_plus_min_parts": elu_cell(
+            f="""
+def elu(x, alpha=1.0):
+    return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
+""",
+            grad="""
+def elu_grad(x, alpha=1.0):
+    return np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0)))
+""",
+        ),
+        "boolean_index_on_a_copy": elu_cell(
+            f="""
+def elu(x, alpha=1.0):
+    out = x.copy()
+    neg = x <= 0
+    out[neg] = alpha * (np.exp(x[neg]) - 1)
+    return out
+""",
+            grad="""
+def elu_grad(x, alpha=1.0):
+    out = np.ones_like(x)
+    neg = x <= 0
+    out[neg] = alpha * np.exp(x[neg])
+    return out
+""",
+        ),
+    },
+)
+
+EXERCISES = [RELU_GRADS, ELU_AND_GRAD]
