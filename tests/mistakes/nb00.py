@@ -285,4 +285,82 @@ REL_ERROR = Exercise(
     },
 )
 
-EXERCISES = [NUMERICAL_GRADIENT, REL_ERROR]
+
+# --- linear_backward ------------------------------------------------------------------------
+def _lb(
+    dx: str = "dout @ W.T", dW: str = "x.T @ dout", db: str = "dout.sum(axis=0)", pre: str = ""
+):
+    return (
+        f"def linear_backward(dout, x, W):\n{pre}"
+        f"    dx = {dx}\n    dW = {dW}\n    db = {db}\n    return dx, dW, db\n"
+    )
+
+
+# the review's case: right formulas, float32 inputs come back as float64
+LB_CAST = _lb(
+    pre="    dout, x, W = (np.asarray(a, dtype=float) for a in (dout, x, W))\n",
+)
+
+# float64 accumulators in a loop over the batch
+LB_FLOAT64_LOOP = """
+def linear_backward(dout, x, W):
+    dx = dout @ W.T
+    dW = np.zeros(W.shape)
+    db = np.zeros(W.shape[1])
+    for n in range(x.shape[0]):
+        dW += np.outer(x[n], dout[n])
+        db += dout[n]
+    return dx, dW, db
+"""
+
+LB_EINSUM = """
+def linear_backward(dout, x, W):
+    return (
+        np.einsum("no,io->ni", dout, W),
+        np.einsum("ni,no->io", x, dout),
+        np.einsum("no->o", dout),
+    )
+"""
+
+# outer products over the batch, accumulated in the inputs' dtype
+LB_LOOP = """
+def linear_backward(dout, x, W):
+    dW = np.zeros_like(W)
+    db = np.zeros(W.shape[1], dtype=W.dtype)
+    for x_n, d_n in zip(x, dout):
+        dW += np.outer(x_n, d_n)
+        db += d_n
+    dx = np.stack([W @ d_n for d_n in dout])
+    return dx, dW, db
+"""
+
+LINEAR_BACKWARD = Exercise(
+    cell="linear_backward",
+    mistakes={
+        "dW_transposed": Mistake(_lb(dW="dout.T @ x"), "dW must have the shape of W"),
+        "dx_transposed": Mistake(_lb(dx="W @ dout.T"), "dx must have the shape of x"),
+        "db_unsummed": Mistake(_lb(db="dout"), "db must have the shape of b"),
+        "db_mean": Mistake(_lb(db="dout.mean(axis=0)"), "not the mean"),
+        "db_keepdims": Mistake(_lb(db="dout.sum(axis=0, keepdims=True)"), "no keepdims"),
+        "db_wrong_axis": Mistake(_lb(db="dout.sum(axis=1)"), "over the batch axis (axis=0)"),
+        "divided_by_batch": Mistake(
+            _lb(dW="x.T @ dout / len(x)", db="dout.sum(axis=0) / len(x)"),
+            "no division by the batch size",
+        ),
+        "cast_to_float64": Mistake(LB_CAST, "keep the dtype of the inputs"),
+        "float64_accumulators": Mistake(LB_FLOAT64_LOOP, "has dtype float64, expected float32"),
+    },
+    alternatives={
+        "np_dot": _lb(dx="np.dot(dout, W.T)", dW="np.dot(x.T, dout)", db="np.sum(dout, axis=0)"),
+        "einsum": LB_EINSUM,
+        "ones_vector": _lb(
+            dx="np.matmul(dout, W.swapaxes(0, 1))",
+            dW="np.matmul(x.swapaxes(0, 1), dout)",
+            db="np.ones(len(dout), dtype=dout.dtype) @ dout",
+        ),
+        "batch_loop": LB_LOOP,
+        "asarray_keeps_dtype": _lb(pre="    dout, x, W = map(np.asarray, (dout, x, W))\n"),
+    },
+)
+
+EXERCISES = [NUMERICAL_GRADIENT, REL_ERROR, LINEAR_BACKWARD]
