@@ -203,4 +203,147 @@ MAX_GRADIENT_FACTOR = Exercise(
     },
 )
 
-EXERCISES = [SIGMOID_GRAD, TANH_GRAD, MAX_GRADIENT_FACTOR]
+# the forward pass every chain mistake shares; each mistake changes the backward loop
+_CHAIN_HEAD = (
+    "def chain_gradient_norms(Ws, x, dout):\n"
+    "    zs, h = [], x\n"
+    "    for W in Ws:\n"
+    "        zs.append(h @ W)\n"
+    "        h = F.sigmoid(zs[-1])\n"
+    "    norms, dh = [], dout\n"
+    "    for l in range(len(Ws) - 1, -1, -1):\n"
+    "        s = F.sigmoid(zs[l])\n"
+)
+_CHAIN_TAIL = "    return np.array(norms[::-1])\n"
+
+CHAIN_GRADIENT_NORMS = Exercise(
+    cell="chain_gradient_norms",
+    mistakes={
+        "spectral_norm": Mistake(
+            code=_CHAIN_HEAD
+            + "        dh = (dh * s * (1 - s)) @ Ws[l].T\n"
+            + "        norms.append(np.linalg.norm(dh, 2))\n"
+            + _CHAIN_TAIL,
+            message="the norm asked for is the Frobenius norm",
+        ),
+        "no_slope": Mistake(
+            code=_CHAIN_HEAD
+            + "        dh = dh @ Ws[l].T\n"
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + _CHAIN_TAIL,
+            message="multiply by σ'(z) at every layer",
+        ),
+        "slope_of_h": Mistake(
+            code=_CHAIN_HEAD
+            + "        sh = F.sigmoid(F.sigmoid(zs[l]))\n"
+            + "        dh = (dh * sh * (1 - sh)) @ Ws[l].T\n"
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + _CHAIN_TAIL,
+            message="not σ'(h_l)",
+        ),
+        "output_side_first": Mistake(
+            code=_CHAIN_HEAD
+            + "        dh = (dh * s * (1 - s)) @ Ws[l].T\n"
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + "    return np.array(norms)\n",
+            message="input side first",
+        ),
+        "norm_of_dz": Mistake(
+            code=_CHAIN_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        norms.append(np.linalg.norm(dz))\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + _CHAIN_TAIL,
+            message="multiply by W.T",
+        ),
+        "dout_instead_of_dx": Mistake(
+            code=_CHAIN_HEAD
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + "        dh = (dh * s * (1 - s)) @ Ws[l].T\n"
+            + _CHAIN_TAIL,
+            message="1 is ||dout||",
+        ),
+        # fits 1-unit chains; the non-square layer raises
+        "missing_transpose": Mistake(
+            code=_CHAIN_HEAD
+            + "        dh = (dh * s * (1 - s)) @ Ws[l]\n"
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + _CHAIN_TAIL,
+            message="your function raised ValueError",
+        ),
+        # dh = dout, then *= changes the caller's dout
+        "dout_changed_in_place": Mistake(
+            code=_CHAIN_HEAD
+            + "        dh *= s * (1 - s)\n"
+            + "        dh = dh @ Ws[l].T\n"
+            + "        norms.append(np.linalg.norm(dh))\n"
+            + _CHAIN_TAIL,
+            message="changed its input `dout` in place",
+        ),
+    },
+    alternatives={
+        "slope_from_activations": (
+            "def chain_gradient_norms(Ws, x, dout):\n"
+            "    hs = [x]\n"
+            "    for W in Ws:\n"
+            "        hs.append(F.sigmoid(hs[-1] @ W))\n"
+            "    dh, norms = dout, []\n"
+            "    for l in reversed(range(len(Ws))):\n"
+            "        h = hs[l + 1]\n"
+            "        dh = (dh * h * (1 - h)) @ Ws[l].T\n"
+            "        norms.append(np.sqrt(np.sum(dh**2)))\n"
+            "    return np.array(norms[::-1])\n"
+        ),
+        "einsum_and_insert": (
+            "def chain_gradient_norms(Ws, x, dout):\n"
+            "    zs, h = [], x\n"
+            "    for W in Ws:\n"
+            "        z = np.einsum('ni,ij->nj', h, W)\n"
+            "        zs.append(z)\n"
+            "        h = 1 / (1 + np.exp(-z))\n"
+            "    dh, norms = dout, []\n"
+            "    for W, z in zip(reversed(Ws), reversed(zs)):\n"
+            "        s = 1 / (1 + np.exp(-z))\n"
+            "        dh = np.einsum('nj,ij->ni', dh * s * (1 - s), W)\n"
+            "        norms.insert(0, np.linalg.norm(dh, 'fro'))\n"
+            "    return np.array(norms)\n"
+        ),
+        "own_sigmoid_grad_preallocated": (
+            "def chain_gradient_norms(Ws, x, dout):\n"
+            "    L = len(Ws)\n"
+            "    zs = [None] * L\n"
+            "    h = x\n"
+            "    for l in range(L):\n"
+            "        zs[l] = h.dot(Ws[l])\n"
+            "        h = F.sigmoid(zs[l])\n"
+            "    norms = np.empty(L, dtype=np.float64)\n"
+            "    g = dout.copy()\n"
+            "    for l in range(L - 1, -1, -1):\n"
+            "        g *= sigmoid_grad(zs[l])  # g is our own copy\n"
+            "        g = g.dot(Ws[l].T)\n"
+            "        norms[l] = np.sqrt(np.einsum('ij,ij->', g, g))\n"
+            "    return norms\n"
+        ),
+        "recursive": (
+            "def chain_gradient_norms(Ws, x, dout):\n"
+            "    if not Ws:\n"
+            "        return np.zeros(0)\n"
+            "    z = x @ Ws[0]\n"
+            "    s = F.sigmoid(z)\n"
+            "    rest = chain_gradient_norms(Ws[1:], s, dout)\n"
+            "    # recompute ∂L/∂h_1 from the layers above (the chain is short)\n"
+            "    dh = dout\n"
+            "    zs, h = [], s\n"
+            "    for W in Ws[1:]:\n"
+            "        zs.append(h @ W)\n"
+            "        h = F.sigmoid(zs[-1])\n"
+            "    for W, zl in zip(reversed(Ws[1:]), reversed(zs)):\n"
+            "        sl = F.sigmoid(zl)\n"
+            "        dh = (dh * sl * (1 - sl)) @ W.T\n"
+            "    dx = (dh * s * (1 - s)) @ Ws[0].T\n"
+            "    return np.concatenate([[np.linalg.norm(dx)], rest])\n"
+        ),
+    },
+)
+
+EXERCISES = [SIGMOID_GRAD, TANH_GRAD, MAX_GRADIENT_FACTOR, CHAIN_GRADIENT_NORMS]
