@@ -298,4 +298,161 @@ def elu_grad(x, alpha=1.0):
     },
 )
 
-EXERCISES = [RELU_GRADS, ELU_AND_GRAD]
+
+# ---------------------------------------------------------------------------------------------
+# gelu_and_grad (the cell keeps the constants GELU_C and GELU_K the release gives)
+# ---------------------------------------------------------------------------------------------
+GELU_HEAD = """
+# Python floats (not numpy scalars), so that a float32 x stays float32 in arithmetic with them
+GELU_C = float(np.sqrt(2.0 / np.pi))
+GELU_K = 0.044715
+"""
+GELU_OK = """
+def gelu(x):
+    x = np.asarray(x)
+    return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_K * x**3)))
+"""
+GELU_GRAD_OK = """
+def gelu_grad(x):
+    x = np.asarray(x)
+    t = np.tanh(GELU_C * (x + GELU_K * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * GELU_K * x**2)
+"""
+
+
+def gelu_cell(f: str = GELU_OK, grad: str = GELU_GRAD_OK) -> str:
+    return GELU_HEAD.strip() + "\n\n\n" + f.strip() + "\n\n\n" + grad.strip() + "\n"
+
+
+GELU_AND_GRAD = Exercise(
+    cell="gelu_and_grad",
+    mistakes={
+        "exact_gelu_with_erf": Mistake(
+            code=gelu_cell(
+                f="""
+import math
+
+
+def gelu(x):
+    erf = np.vectorize(math.erf)
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+"""
+            ),
+            message="that is the exact GELU",
+        ),
+        "numpy_constant_written_inline": Mistake(
+            code=gelu_cell(
+                f="""
+def gelu(x):
+    c = np.sqrt(2 / np.pi)      # a np.float64: float32 x becomes float64
+    return 0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))
+""",
+                grad="""
+def gelu_grad(x):
+    c = np.sqrt(2 / np.pi)
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2)
+""",
+            ),
+            message="has dtype float64, expected float32",
+        ),
+        "left_out_the_factor_x": Mistake(
+            code=gelu_cell(
+                f="""
+def gelu(x):
+    return 0.5 * (1 + np.tanh(GELU_C * (x + GELU_K * x**3)))
+"""
+            ),
+            message="you left out the factor x",
+        ),
+        "dropped_the_second_term": Mistake(
+            code=gelu_cell(
+                grad="""
+def gelu_grad(x):
+    return 0.5 * (1 + np.tanh(GELU_C * (x + GELU_K * x**3)))
+"""
+            ),
+            message="you dropped the second term of the product rule",
+        ),
+        "inner_derivative_without_3kx2": Mistake(
+            code=gelu_cell(
+                grad="""
+def gelu_grad(x):
+    t = np.tanh(GELU_C * (x + GELU_K * x**3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C
+"""
+            ),
+            message="do not forget the 3 k x²",
+        ),
+        "returned_gelu_itself": Mistake(
+            code=gelu_cell(
+                grad="""
+def gelu_grad(x):
+    return gelu(x)
+"""
+            ),
+            message="you returned gelu(x), not its derivative",
+        ),
+        "sech2_from_an_overflowing_exp": Mistake(
+            code=gelu_cell(
+                grad="""
+def gelu_grad(x):
+    u = GELU_C * (x + GELU_K * x**3)
+    e = np.exp(-2 * u)                      # inf for u = -4500: inf / inf = nan
+    sech2 = 4 * e / (1 + e) ** 2
+    return 0.5 * (1 + np.tanh(u)) + 0.5 * x * sech2 * GELU_C * (1 + 3 * GELU_K * x**2)
+"""
+            ),
+            message="non-finite value(s)",
+        ),
+    },
+    alternatives={
+        "sigmoid_form": gelu_cell(
+            f="""
+def gelu(x):
+    u = GELU_C * (x + GELU_K * x**3)
+    return x / (1 + np.exp(-2 * u))         # 0.5 (1 + tanh u) = sigmoid(2u)
+""",
+            grad="""
+def gelu_grad(x):
+    u = GELU_C * (x + GELU_K * x**3)
+    s = 1 / (1 + np.exp(-2 * u))
+    return s + 2 * x * s * (1 - s) * GELU_C * (1 + 3 * GELU_K * x**2)
+""",
+        ),
+        "sech_squared_from_cosh": gelu_cell(
+            grad="""
+def gelu_grad(x):
+    u = GELU_C * (x + GELU_K * x**3)
+    du = GELU_C * (1 + 3 * GELU_K * x * x)
+    return 0.5 * (1 + np.tanh(u)) + 0.5 * x * du / np.cosh(u) ** 2
+"""
+        ),
+        "math_constants_inline": gelu_cell(
+            f="""
+import math
+
+
+def gelu(x):
+    c = math.sqrt(2 / math.pi)              # a Python float: float32 stays float32
+    return 0.5 * x * (1 + np.tanh(c * x * (1 + 0.044715 * x * x)))
+""",
+            grad="""
+def gelu_grad(x):
+    c = math.sqrt(2 / math.pi)
+    t = np.tanh(c * x * (1 + 0.044715 * x * x))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t) * (1 + t) * c * (1 + 0.134145 * np.square(x))
+""",
+        ),
+        "float_cast_of_the_numpy_constant": gelu_cell(
+            f="""
+def gelu(x):
+    c = float(np.sqrt(2 / np.pi))
+    inner = c * (x + 0.044715 * np.power(x, 3))
+    return x * (0.5 + 0.5 * np.tanh(inner))
+""",
+        ),
+    },
+)
+
+EXERCISES = [RELU_GRADS, ELU_AND_GRAD, GELU_AND_GRAD]
