@@ -455,4 +455,65 @@ def gelu(x):
     },
 )
 
-EXERCISES = [RELU_GRADS, ELU_AND_GRAD, GELU_AND_GRAD]
+
+# ---------------------------------------------------------------------------------------------
+# dead_fraction
+# ---------------------------------------------------------------------------------------------
+def dead_cell(body: str) -> str:
+    return "def dead_fraction(h):\n" + body.strip("\n") + "\n"
+
+
+DEAD_FRACTION = Exercise(
+    cell="dead_fraction",
+    mistakes={
+        "count_not_fraction": Mistake(
+            code=dead_cell("    return int(np.sum(np.all(h == 0, axis=0)))"),
+            message="return the fraction of units, not their number",
+        ),
+        "zero_entries_not_units": Mistake(
+            code=dead_cell("    return float(np.mean(h == 0))"),
+            message="not single zero entries",
+        ),
+        "any_instead_of_all": Mistake(
+            code=dead_cell("    return float(np.mean(np.any(h == 0, axis=0)))"),
+            message="np.all, not np.any",
+        ),
+        "negative_counted_as_dead": Mistake(
+            code=dead_cell("    return float(np.mean(np.all(h <= 0, axis=0)))"),
+            message="use == 0, not <= 0",
+        ),
+        "max_equals_zero": Mistake(
+            code=dead_cell("    return float(np.mean(h.max(axis=0) == 0))"),
+            message="h.max(axis=0) == 0 also holds for a unit whose outputs are 0 or negative",
+        ),
+        "divided_by_the_examples": Mistake(
+            code=dead_cell("    return np.sum(np.all(h == 0, axis=0)) / h.shape[0]"),
+            message="not by the number of examples",
+        ),
+        "rows_instead_of_columns": Mistake(
+            code=dead_cell("    return float(np.mean(np.all(h == 0, axis=1)))"),
+            message="a unit is dead when its column is 0",
+        ),
+    },
+    alternatives={
+        "not_any": dead_cell("    return float(np.mean(~h.any(axis=0)))"),
+        "count_nonzero_twice": dead_cell(
+            "    return np.count_nonzero(np.count_nonzero(h, axis=0) == 0) / h.shape[1]"
+        ),
+        "largest_absolute_value_is_zero": dead_cell(
+            "    return np.mean(np.abs(h).max(axis=0) == 0)"
+        ),
+        "loop_over_units": dead_cell(
+            """
+    n, d = h.shape
+    dead = 0
+    for j in range(d):
+        if np.all(h[:, j] == 0):
+            dead += 1
+    return dead / d
+"""
+        ),
+    },
+)
+
+EXERCISES = [RELU_GRADS, ELU_AND_GRAD, GELU_AND_GRAD, DEAD_FRACTION]
