@@ -1,0 +1,338 @@
+"""Mistakes and valid alternatives for 03 · slow and poor training."""
+
+from _corpus import Exercise, Mistake
+
+ASSIGNMENT = "03_slow_training"
+
+LEARN_HEAD = '''def learning_layers(update_ratio, threshold):
+    """Which layers learn, judged by their typical update-to-weight ratio."""
+'''
+
+STEPS_HEAD = '''def steps_to_threshold(loss, threshold, window=1):
+    """First step at which the moving-average loss falls below a threshold."""
+'''
+
+GAP_HEAD = '''def final_accuracy_gap(acc_a, acc_b, last=1):
+    """Mean of the last `last` accuracies of run A minus the same for run B."""
+'''
+
+# a loop over the window means, with one thing changed per mistake
+STEPS_LOOP = """    loss = np.asarray(loss, dtype=np.float64)
+    for t in range(window - 1, len(loss)):
+        if np.mean(loss[t - window + 1 : t + 1]) < threshold:
+            return t
+    return None
+"""
+
+
+def steps_variant(*edits: tuple[str, str]) -> str:
+    body = STEPS_LOOP
+    for old, new in edits:
+        assert old in body, old
+        body = body.replace(old, new)
+    return STEPS_HEAD + body
+
+
+EXERCISES = [
+    Exercise(
+        cell="learning_layers",
+        mistakes={
+            "mean_not_median": Mistake(
+                code=LEARN_HEAD
+                + """    return np.nanmean(update_ratio, axis=0) > threshold
+""",
+                message="use the median over the steps",
+            ),
+            "below_not_above": Mistake(
+                code=LEARN_HEAD
+                + """    return np.nanmedian(update_ratio, axis=0) < threshold
+""",
+                message="a layer learns when its ratio is *above* the threshold",
+            ),
+            "nan_not_ignored": Mistake(
+                code=LEARN_HEAD
+                + """    return np.median(update_ratio, axis=0) > threshold
+""",
+                message="drop the nan entries before taking the median",
+            ),
+            "nan_as_zero": Mistake(
+                code=LEARN_HEAD
+                + """    return np.median(np.nan_to_num(update_ratio, nan=0.0), axis=0) > threshold
+""",
+                message="a nan is not 0",
+            ),
+            "greater_or_equal": Mistake(
+                code=LEARN_HEAD
+                + """    return np.nanmedian(update_ratio, axis=0) >= threshold
+""",
+                message="strictly above the threshold: use >, not >=",
+            ),
+            "all_nan_layer_learns": Mistake(
+                code=LEARN_HEAD
+                + """    return ~(np.nanmedian(update_ratio, axis=0) <= threshold)
+""",
+                message="a layer with no valid (non-nan) entry does not learn",
+            ),
+            "lower_median": Mistake(
+                code=LEARN_HEAD
+                + """    out = []
+    for col in np.asarray(update_ratio).T:
+        col = np.sort(col[~np.isnan(col)])
+        out.append(col.size > 0 and col[(col.size - 1) // 2] > threshold)
+    return np.array(out, dtype=bool)
+""",
+                message="the median of an even number of values is the mean of the two middle ones",
+            ),
+            "per_step_not_per_layer": Mistake(
+                code=LEARN_HEAD
+                + """    return np.nanmedian(update_ratio, axis=1) > threshold
+""",
+                message="has shape (4,), expected shape (3,)",
+            ),
+            "returns_list": Mistake(
+                code=LEARN_HEAD
+                + """    return [bool(m > threshold) for m in np.nanmedian(update_ratio, axis=0)]
+""",
+                message="should be a numpy array",
+            ),
+            "sorts_input_in_place": Mistake(
+                code=LEARN_HEAD
+                + """    update_ratio.sort(axis=0)  # nan sort to the end of each column
+    out = np.zeros(update_ratio.shape[1], dtype=bool)
+    for l in range(update_ratio.shape[1]):
+        col = update_ratio[:, l]
+        k = int(np.sum(~np.isnan(col)))
+        if k:
+            out[l] = (col[(k - 1) // 2] + col[k // 2]) / 2 > threshold
+    return out
+""",
+                message="changed its input `update_ratio` in place",
+            ),
+            "package_median": Mistake(
+                code=LEARN_HEAD
+                + """    from vanishing import doctor
+
+    return doctor._nanmedian(update_ratio) > threshold
+""",
+                message="off limits in this exercise",
+            ),
+        },
+        alternatives={
+            "nanmedian": LEARN_HEAD
+            + """    return np.nanmedian(update_ratio, axis=0) > threshold
+""",
+            "masked_median": LEARN_HEAD
+            + """    med = np.ma.median(np.ma.masked_invalid(update_ratio), axis=0)
+    return np.ma.filled(med > threshold, False)
+""",
+            "sorted_valid_entries": LEARN_HEAD
+            + """    verdicts = []
+    for l in range(np.shape(update_ratio)[1]):
+        col = sorted(v for v in update_ratio[:, l] if v == v)  # v != v only for nan
+        k = len(col)
+        if k == 0:
+            verdicts.append(False)
+            continue
+        mid = col[k // 2] if k % 2 else 0.5 * (col[k // 2 - 1] + col[k // 2])
+        verdicts.append(mid > threshold)
+    return np.array(verdicts)
+""",
+            "percentile_of_a_copy": LEARN_HEAD
+            + """    r = np.array(update_ratio, dtype=float)  # a copy
+    learns = np.full(r.shape[1], False)
+    for l, col in enumerate(r.T):
+        valid = col[np.isfinite(col)]
+        if len(valid):
+            learns[l] = np.percentile(valid, 50) > threshold
+    return learns
+""",
+        },
+    ),
+    Exercise(
+        cell="steps_to_threshold",
+        mistakes={
+            "less_or_equal": Mistake(
+                code=steps_variant(("< threshold", "<= threshold")),
+                message="strictly below the threshold: use <, not <=",
+            ),
+            "start_of_window": Mistake(
+                code=steps_variant(
+                    ("            return t\n", "            return t - window + 1\n")
+                ),
+                message="report the step at the *end* of the window",
+            ),
+            "no_averaging": Mistake(
+                code=STEPS_HEAD
+                + """    below = np.flatnonzero(np.asarray(loss) < threshold)
+    return int(below[0]) if below.size else None
+""",
+                message="average the last `window` losses",
+            ),
+            "counts_from_one": Mistake(
+                code=steps_variant(("            return t\n", "            return t + 1\n")),
+                message="steps are counted from 0",
+            ),
+            "window_before_the_step": Mistake(
+                code=steps_variant(
+                    ("range(window - 1, len(loss))", "range(window, len(loss) + 1)"),
+                    ("loss[t - window + 1 : t + 1]", "loss[t - window : t]"),
+                ),
+                message="steps are counted from 0",
+            ),
+            "partial_windows": Mistake(
+                code=steps_variant(
+                    ("range(window - 1, len(loss))", "range(len(loss))"),
+                    ("loss[t - window + 1 : t + 1]", "loss[max(0, t - window + 1) : t + 1]"),
+                ),
+                message="has no complete window of 4 steps",
+            ),
+            "convolve_without_length_check": Mistake(
+                code=STEPS_HEAD
+                + """    if len(loss) == 0:
+        return None
+    avg = np.convolve(loss, np.ones(window) / window, mode="valid")
+    below = np.flatnonzero(avg < threshold)
+    return int(below[0]) + window - 1 if below.size else None
+""",
+                message="has no complete window of 4 steps: return None",
+            ),
+            "empty_run_raises": Mistake(
+                code=STEPS_HEAD
+                + """    loss = np.asarray(loss, dtype=np.float64)
+    if window > len(loss) and len(loss) > 0:
+        return None
+    avg = np.convolve(loss, np.ones(window) / window, mode="valid")
+    below = np.flatnonzero(avg < threshold)
+    return int(below[0]) + window - 1 if below.size else None
+""",
+                message="your function raised ValueError",
+            ),
+            "minus_one_for_never": Mistake(
+                code=steps_variant(("    return None\n", "    return -1\n")),
+                message="the loss never falls below 0.1, so return None",
+            ),
+            "skips_nan": Mistake(
+                code=steps_variant(("np.mean(", "np.nanmean(")),
+                message="a window that contains nan is not below the threshold",
+            ),
+            "nan_as_zero": Mistake(
+                code=steps_variant(
+                    (
+                        "loss = np.asarray(loss, dtype=np.float64)",
+                        "loss = np.nan_to_num(np.asarray(loss, dtype=np.float64), nan=0.0)",
+                    )
+                ),
+                message="a window that contains nan is not below the threshold",
+            ),
+            "returns_float": Mistake(
+                code=steps_variant(("            return t\n", "            return float(t)\n")),
+                message="should hold integers, got floating-point numbers",
+            ),
+        },
+        alternatives={
+            "cumsum": STEPS_HEAD
+            + """    c = np.concatenate([[0.0], np.cumsum(loss)])
+    means = (c[window:] - c[:-window]) / window  # means[i] ends at step i + window - 1
+    hits = np.nonzero(means < threshold)[0]
+    return int(hits[0]) + window - 1 if len(hits) else None
+""",
+            "running_sum": STEPS_HEAD
+            + """    total = 0.0
+    for t, value in enumerate(loss):
+        total += value
+        if t >= window:
+            total -= loss[t - window]
+        if t >= window - 1 and total / window < threshold:
+            return t
+    return None
+""",
+            "sliding_window_view": STEPS_HEAD
+            + """    from numpy.lib.stride_tricks import sliding_window_view
+
+    loss = np.asarray(loss, dtype=float)
+    if loss.size < window:
+        return None
+    means = sliding_window_view(loss, window).mean(axis=1)
+    idx = np.argmax(means < threshold)
+    return int(idx + window - 1) if means[idx] < threshold else None
+""",
+            "convolve_sums": STEPS_HEAD
+            + """    if len(loss) < window:
+        return None
+    sums = np.convolve(loss, np.ones(window), mode="valid")
+    for i, s in enumerate(sums):
+        if s / window < threshold:
+            return i + window - 1
+    return None
+""",
+        },
+    ),
+    Exercise(
+        cell="final_accuracy_gap",
+        mistakes={
+            "b_minus_a": Mistake(
+                code=GAP_HEAD
+                + """    return float(np.mean(acc_b[-last:]) - np.mean(acc_a[-last:]))
+""",
+                message="A minus B: positive when A ends better",
+            ),
+            "first_evaluations": Mistake(
+                code=GAP_HEAD
+                + """    return float(np.mean(acc_a[:last]) - np.mean(acc_b[:last]))
+""",
+                message="compare the *last* evaluations, not the first",
+            ),
+            "sum_not_mean": Mistake(
+                code=GAP_HEAD
+                + """    return float(np.sum(acc_a[-last:]) - np.sum(acc_b[-last:]))
+""",
+                message="take the mean of the last evaluations, not their sum",
+            ),
+            "last_value_only": Mistake(
+                code=GAP_HEAD
+                + """    return float(acc_a[-1] - acc_b[-1])
+""",
+                message="average the last `last` evaluations of each run",
+            ),
+            "whole_run": Mistake(
+                code=GAP_HEAD
+                + """    return float(np.mean(acc_a) - np.mean(acc_b))
+""",
+                message="only the last `last` evaluations count, not the whole run",
+            ),
+            "aligned_on_a": Mistake(
+                code=GAP_HEAD
+                + """    start = len(acc_a) - last
+    return float(np.mean(acc_a[start:]) - np.mean(acc_b[start:]))
+""",
+                message="each run's own last evaluations",
+            ),
+            "subtracts_runs_first": Mistake(
+                code=GAP_HEAD
+                + """    return float(np.mean((acc_a - acc_b)[-last:]))
+""",
+                message="your function raised ValueError",
+            ),
+            "returns_array": Mistake(
+                code=GAP_HEAD
+                + """    return np.array([np.mean(acc_a[-last:]) - np.mean(acc_b[-last:])])
+""",
+                message="should be a single number",
+            ),
+        },
+        alternatives={
+            "python_sums": GAP_HEAD
+            + """    tail_a, tail_b = list(acc_a)[len(acc_a) - last :], list(acc_b)[len(acc_b) - last :]
+    return sum(tail_a) / last - sum(tail_b) / last
+""",
+            "numpy_scalar": GAP_HEAD
+            + """    return np.mean(np.asarray(acc_a)[-last:]) - np.mean(np.asarray(acc_b)[-last:])
+""",
+            "one_division": GAP_HEAD
+            + """    a = np.asarray(acc_a, dtype=np.float64)
+    b = np.asarray(acc_b, dtype=np.float64)
+    return float((a[a.size - last :].sum() - b[b.size - last :].sum()) / last)
+""",
+        },
+    ),
+]
