@@ -772,8 +772,10 @@ def _dead_findings(dead: np.ndarray, names, ctx: _Context, step=None):
         "knocked over by a too-large learning-rate step, or a bad initial scale"
     )
     fix = (
-        "use LeakyReLU or ELU (04); He initialisation with zero biases (05); a smaller "
-        "learning rate (03); batch norm before the activation (06)"
+        "re-initialise with zero biases (He initialisation, 04-05); batch norm before the "
+        "activation (06); a smaller learning rate if the units died while training (03); "
+        "LeakyReLU or ELU only with a slope that lets gradient through (04: the default "
+        "alpha = 0.01 revives a dead layer slowly)"
     )
     return [
         Finding(

@@ -1,31 +1,44 @@
 r"""Notebook 09, the capstone: broken networks ("patients") to diagnose and fix.
 
-Each patient is a multilayer perceptron trained on the two-spirals data with settings that
-make it fail for one reason the course taught. The notebook does not say which; the learner
-examines each with :mod:`vanishing.telemetry` and :mod:`vanishing.doctor`, names the cause
-from :data:`CAUSES` and proposes a *fix*: a dict of settings that replaces some of the
-patient's (:data:`FIXABLE`). The architecture (depth, width), the data and the step budget
-stay as they are: a fix must make *this* network train, not swap it for a shallower one.
+Every patient is a multilayer perceptron, 2 inputs, 10 hidden layers of 32 units, 2 outputs,
+trained with plain SGD on the two-spirals data. Each fails for one reason the course taught.
+The learner gets a patient as its **model and its training History, not its settings**:
+what is wrong has to be read from the evidence (weights, gradients by depth, dead units, the
+step at which the loss turns ``nan``). Four of the five patients are ReLU networks of the same
+shape; they look alike on the surface and fail for different reasons.
 
 ::
 
-    p = admit("A", seed=0)          # the patient: model, data, settings
-    hist = p.train()                # train as prescribed: it fails
-    report = p.examine()            # the doctor's report on a training batch
-    hist = treat("A", {"activation": "relu", "init": "he_normal"}, seed=0)
-    hist.final_val_acc >= TARGET_ACC
+    p = admit("A")                  # the patient as admitted: untrained model and data
+    hist = p.train()                # train it as prescribed: it fails
+    p.examine()                     # the doctor's report (with the History once trained)
+    trial("A", {"activation": "relu", "init": "he_normal"}).passed
 
-Settings
+A **diagnosis** is a dict: ``"cause"`` (one of :data:`CAUSES`) and the evidence that cause
+needs (:data:`EVIDENCE`), measured on the patient as :data:`EVIDENCE_RULES` says; the
+evidence must meet the cause's rule (:func:`rule_holds`). The notebook's tests compare each
+number with what the patient's own model and History show.
+
+A **fix** is a dict of settings (:data:`FIXABLE`) that replaces the patient's own for those
+keys; the architecture, the data and the step budget stay. It cures when the treated run
+reaches :data:`TARGET_ACC` after :data:`STEPS` steps on at least :data:`K_SEEDS` of
+:data:`N_SEEDS` seeds (:func:`trial`).
+
+Fix keys
 --------
-``activation`` (name in :data:`vanishing.nn.ACTIVATION_MODULES`), ``init`` (name in
-:data:`vanishing.init.INITIALISERS`), ``gain`` (> 0; the std for ``"normal"``), ``bias``
-(initial value of every hidden layer's bias), ``batchnorm`` and ``residual`` (bool),
-``optimizer`` (``"sgd"`` or ``"adam"``), ``lr`` (> 0), ``clip`` (global gradient-norm clip,
-``None`` for none).
+``activation`` (name in :data:`vanishing.nn.ACTIVATION_MODULES`) and ``alpha`` (the
+negative-side parameter of ``"leaky_relu"`` / ``"elu"``); ``init`` (name in
+:data:`vanishing.init.INITIALISERS`) and ``gain`` (> 0; the std for ``"normal"``): ``init``
+re-draws every weight matrix, with ``gain`` 1.0 unless the fix gives one, and ``gain`` is
+only accepted together with ``init`` (the patient's initialiser is not on show); ``bias``
+(the initial bias of every hidden layer, replacing the patient's); ``batchnorm``,
+``residual`` (bool); ``optimizer`` (``"sgd"`` or ``"adam"``); ``lr`` (> 0); ``clip``
+(global gradient-norm clip, ``None`` for none).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +48,7 @@ import numpy as np
 from .. import data, doctor, init, nn
 from ..train import History, fit
 
-#: The causes a diagnosis may name (the notebook lists them; not every one has a patient).
+#: The causes a diagnosis may name (not every one has a patient).
 CAUSES: tuple[str, ...] = (
     "saturating_activation",
     "weights_too_small",
@@ -45,9 +58,90 @@ CAUSES: tuple[str, ...] = (
     "dead_relus",
 )
 
+#: The evidence each cause needs, besides ``"cause"`` (keys of the diagnosis dict).
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "saturating_activation": ("activation", "grad_orders", "weight_scale"),
+    "weights_too_small": ("weight_scale",),
+    "weights_too_large": ("weight_scale", "nan_step"),
+    "learning_rate_too_high": ("weight_scale", "nan_step"),
+    "learning_rate_too_low": ("weight_scale", "update_ratio"),
+    "dead_relus": ("dead_layer", "dead_fraction"),
+}
+
+#: How each piece of evidence is measured and how closely it must agree with the patient.
+#: ``tol`` is absolute for grad_orders / dead_fraction, relative for weight_scale /
+#: update_ratio; ints and names must be exact.
+EVIDENCE_RULES: dict[str, dict[str, Any]] = {
+    "activation": {
+        "type": str,
+        "tol": None,
+        "how": "the name of the hidden layers' activation, as nn.ACTIVATION_MODULES spells it",
+    },
+    "grad_orders": {
+        "type": float,
+        # measured: the first record and a fresh batch of 64-480 training examples differ by
+        # at most 0.13 (patients A and E, seeds x kernels; bench/CAPSTONE-MARGINS.md)
+        "tol": 0.3,
+        "how": "log10(|dL/dW| of the last Linear layer / |dL/dW| of the first) at step 0 "
+        "(the first record of the History), Frobenius norms; inf when the first is 0",
+    },
+    "weight_scale": {
+        "type": float,
+        # measured: median vs mean over layers, ddof 0/1, with/without the output layer
+        # differ by at most 2.1 % (bench/CAPSTONE-MARGINS.md)
+        "tol": 0.05,
+        "how": "median over the hidden-to-hidden Linear layers (2 to 10, fan_in 32) of "
+        "std(W) * sqrt(fan_in), "
+        "for the model as admitted (before training)",
+    },
+    "nan_step": {
+        "type": int,
+        "tol": None,
+        "how": "History.nan_step of a full run (STEPS steps): the first step whose loss is "
+        "not finite (None if there is none)",
+    },
+    "dead_layer": {
+        "type": int,
+        "tol": None,
+        "how": "the first activation layer (1 = input side) in which at least 90 % of the "
+        "units never fire on the batch of step 0 (History.dead, first record)",
+    },
+    "dead_fraction": {
+        "type": float,
+        "tol": 0.05,
+        "how": "the dead fraction of that layer at step 0",
+    },
+    "update_ratio": {
+        "type": float,
+        "tol": 0.1,
+        "how": "median over the Linear layers of History.update_ratio at step 0",
+    },
+}
+
+#: Thresholds of the rules in :func:`rule_holds`.
+GRAD_ORDERS_MIN = 3.0  # gradients vanish: the first layer gets 1000x less than the last
+SCALE_LOW, SCALE_HIGH = 0.7, 2.8  # half and twice He's sqrt(2)
+DEAD_MIN = 0.9
+#: 1000x below the rule of thumb 1e-3; an update of exactly 0 stays 0 at any learning rate
+UPDATE_RATIO_LOW = 1e-6
+SATURATING = ("sigmoid", "tanh")
+
+#: The rule each cause's evidence must meet, in words (the notebook prints them).
+RULES: dict[str, str] = {
+    "saturating_activation": f"activation is 'sigmoid' or 'tanh', grad_orders >= "
+    f"{GRAD_ORDERS_MIN:g} and {SCALE_LOW} <= weight_scale <= {SCALE_HIGH}",
+    "weights_too_small": f"weight_scale < {SCALE_LOW}",
+    "weights_too_large": f"weight_scale > {SCALE_HIGH}",
+    "learning_rate_too_high": f"nan_step is an int and {SCALE_LOW} <= weight_scale <= {SCALE_HIGH}",
+    "learning_rate_too_low": f"0 < update_ratio < {UPDATE_RATIO_LOW:g} and {SCALE_LOW} <= "
+    f"weight_scale <= {SCALE_HIGH}",
+    "dead_relus": f"dead_fraction >= {DEAD_MIN}",
+}
+
 #: Settings a fix may change.
 FIXABLE: tuple[str, ...] = (
     "activation",
+    "alpha",
     "init",
     "gain",
     "bias",
@@ -58,48 +152,73 @@ FIXABLE: tuple[str, ...] = (
     "clip",
 )
 
-#: Validation accuracy a fixed patient must reach within its step budget.
-TARGET_ACC = 0.85
 #: Training steps every patient gets (mini-batches of :data:`BATCH_SIZE`).
-STEPS = 800
+STEPS = 600
 BATCH_SIZE = 64
 #: Examples of two-spirals data per patient (80 % training, 20 % validation).
 N_DATA = 600
+#: A treated run is cured when its validation accuracy after STEPS steps is at least this.
+#: Measured over seeds 0-9 x 4 OpenBLAS kernels (bench/CAPSTONE-MARGINS.md): every
+#: reference fix and valid alternative >= 0.975 (margin >= 0.125); the untreated patients
+#: and the named wrong fixes <= 0.73 except on at most one seed in 5.
+TARGET_ACC = 0.85
+#: A fix passes when it cures at least K_SEEDS of N_SEEDS seeds (visible test: seeds
+#: 0-4; the hidden test: seeds 5-9). Every reference fix and every valid alternative cures
+#: 5 of 5 on every kernel; every named wrong fix cures at most 1 of 5.
+N_SEEDS = 5
+K_SEEDS = 4
+VISIBLE_SEEDS: tuple[int, ...] = tuple(range(N_SEEDS))
+HIDDEN_SEEDS: tuple[int, ...] = tuple(range(N_SEEDS, 2 * N_SEEDS))
 
-_DEFAULTS: dict[str, Any] = {
+_BASE: dict[str, Any] = {
+    "depth": 10,
+    "width": 32,
     "activation": "relu",
+    "alpha": None,
     "init": "he_normal",
     "gain": 1.0,
     "bias": 0.0,
+    "bias_at": {},
     "batchnorm": False,
     "residual": False,
     "optimizer": "sgd",
     "lr": 0.1,
     "clip": None,
 }
-
-#: The patients' charts: architecture and the settings they were trained with.
-PATIENTS: dict[str, dict[str, Any]] = {
-    "A": {"depth": 12, "width": 32, "activation": "sigmoid", "init": "xavier_normal"},
-    "B": {"depth": 10, "width": 32, "init": "normal", "gain": 1.0, "lr": 0.05},
-    "C": {"depth": 8, "width": 32, "lr": 2.0},
-    "D": {"depth": 6, "width": 32, "bias": -4.0},
-    "E": {"depth": 10, "width": 32, "init": "normal", "gain": 0.05},
+# The ward. Not on show in the notebook: the patients are examined, not read.
+_WARD: dict[str, dict[str, Any]] = {
+    "A": {"activation": "sigmoid", "init": "xavier_normal"},
+    "B": {"init": "normal", "gain": 1.0},
+    "C": {"lr": 1.5},
+    "D": {"bias_at": {4: -10.0}},
+    "E": {"init": "normal", "gain": 0.05},
 }
+#: The patients' names.
+PATIENTS: tuple[str, ...] = tuple(_WARD)
 
 
-def chart(name: str) -> dict[str, Any]:
-    """The full settings of patient ``name`` (architecture plus every training setting)."""
-    if name not in PATIENTS:
+def _recipe(name: str) -> dict[str, Any]:
+    if name not in _WARD:
         raise ValueError(f"unknown patient {name!r}; the patients are {', '.join(PATIENTS)}")
-    return {**_DEFAULTS, **PATIENTS[name]}
+    return {**_BASE, **_WARD[name]}
+
+
+def _number(key: str, value: Any, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (positive and not value > 0):
+        raise ValueError(
+            f"{key} must be a finite number{' > 0' if positive else ''}, got {value!r}"
+        )
+    return value
 
 
 def check_fix(fix: dict[str, Any]) -> dict[str, Any]:
     """Validate a fix; return it with values normalised. A bad key or value is a ValueError."""
     if not isinstance(fix, dict):
         raise TypeError(f"a fix is a dict of settings to change, got {type(fix).__name__}")
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in fix.items():
         if key not in FIXABLE:
             raise ValueError(
@@ -111,13 +230,13 @@ def check_fix(fix: dict[str, Any]) -> dict[str, Any]:
         elif key == "init":
             init.get(value)
         elif key in ("gain", "lr"):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"{key} must be a number > 0, got {value!r}")
-            value = float(value)
+            value = _number(key, value)
+        elif key == "alpha":
+            value = _number(key, value, positive=False)
+            if value < 0:
+                raise ValueError(f"alpha must be >= 0, got {value!r}")
         elif key == "bias":
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"bias must be a number, got {value!r}")
-            value = float(value)
+            value = _number(key, value, positive=False)
         elif key in ("batchnorm", "residual"):
             if not isinstance(value, bool):
                 raise ValueError(f"{key} must be True or False, got {value!r}")
@@ -125,24 +244,39 @@ def check_fix(fix: dict[str, Any]) -> dict[str, Any]:
             if value not in ("sgd", "adam"):
                 raise ValueError(f"optimizer must be 'sgd' or 'adam', got {value!r}")
         elif key == "clip" and value is not None:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"clip must be a number > 0 or None, got {value!r}")
-            value = float(value)
+            value = _number(key, value)
         out[key] = value
+    if "gain" in out and "init" not in out:
+        raise ValueError(
+            "give 'init' together with 'gain': a gain multiplies an initialiser, and the "
+            "patient's own initialiser is not on show"
+        )
+    if "alpha" in out and out.get("activation") not in ("leaky_relu", "elu"):
+        raise ValueError("'alpha' goes with activation 'leaky_relu' or 'elu' in the same fix")
     return out
 
 
+def _apply(recipe: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
+    s = {**recipe, **fix}
+    if "init" in fix and "gain" not in fix:
+        s["gain"] = 1.0  # a new initialiser starts at its own scale
+    if "bias" in fix:
+        s["bias_at"] = {}
+    if "activation" in fix and "alpha" not in fix:
+        s["alpha"] = None
+    return s
+
+
 def patient_data(seed: int = 0):
-    """``(X_train, y_train, X_val, y_val)``: two spirals, the same for every patient."""
+    """``(X_train, y_train, X_val, y_val)``: 480 + 120 two-spirals points for ``seed``."""
     rng = np.random.default_rng([seed, 9])
     X, y = data.two_spirals(N_DATA, rng=rng)
     return data.train_val_split(X, y, val_fraction=0.2, rng=rng)
 
 
-def build(settings: dict[str, Any], seed: int = 0) -> nn.Sequential:
-    """The network a chart describes: ``depth`` hidden layers of ``width`` units, 2 in, 2 out."""
-    s = settings
+def _build(s: dict[str, Any], seed: int) -> nn.Sequential:
     rng = np.random.default_rng([seed, 1])
+    kwargs = {} if s["alpha"] is None else {"alpha": s["alpha"]}
     model = nn.mlp(
         [2] + [s["width"]] * s["depth"] + [2],
         s["activation"],
@@ -151,79 +285,18 @@ def build(settings: dict[str, Any], seed: int = 0) -> nn.Sequential:
         residual=s["residual"],
         rng=rng,
         gain=s["gain"],
+        activation_kwargs=kwargs,
     )
-    for layer in nn.linear_layers(model)[:-1]:
-        layer.params["b"][:] = s["bias"]
+    hidden = nn.linear_layers(model)[:-1]
+    for k, layer in enumerate(hidden, start=1):
+        layer.params["b"][:] = s["bias_at"].get(k, s["bias"])
     return model
 
 
-@dataclass
-class Patient:
-    """A patient: its name, model (untrained), data and settings."""
-
-    name: str
-    model: nn.Sequential
-    settings: dict[str, Any]
-    X: np.ndarray
-    y: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    seed: int = 0
-    history: History | None = field(default=None, repr=False)
-
-    def train(
-        self,
-        steps: int = STEPS,
-        telemetry: bool = True,
-        telemetry_every: int = 10,
-        progress: bool = True,
-    ) -> History:
-        """Train the model with its own settings; the History is also kept in ``history``."""
-        self.history = _fit(
-            self.model,
-            self.settings,
-            self,
-            steps,
-            telemetry,
-            telemetry_every,
-            progress,
-            label=f"patient {self.name}",
-            eval_every=None,
-        )
-        return self.history
-
-    def examine(self, n: int = 256) -> doctor.Report:
-        """The doctor's report on the first ``n`` training examples (and the History, if
-        the patient has been trained)."""
-        s = self.settings
-        return doctor.diagnose(
-            self.model,
-            self.X[:n],
-            self.y[:n],
-            history=self.history,
-            lr=None if self.history is not None else s["lr"],
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"Patient {self.name}: {self.settings['depth']} hidden layers of "
-            f"{self.settings['width']} units, {len(self.X)} training examples"
-        )
-
-
-def admit(name: str, seed: int = 0) -> Patient:
-    """Patient ``name`` as built, untrained."""
-    settings = chart(name)
-    X, y, X_val, y_val = patient_data(seed)
-    return Patient(name, build(settings, seed), settings, X, y, X_val, y_val, seed)
-
-
-def _fit(
-    model, s, d, steps, telemetry, telemetry_every, progress, label, eval_every: int | None
-) -> History:
+def _fit(model, s, d, steps, telemetry, telemetry_every, progress, label, eval_every) -> History:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a diverging run warns once
-        return fit(
+        h = fit(
             model,
             d.X,
             d.y,
@@ -241,21 +314,78 @@ def _fit(
             clip=s["clip"],
             label=label,
         )
+    return h
+
+
+@dataclass
+class Patient:
+    """A patient as admitted: its name, untrained model and data (no settings)."""
+
+    name: str
+    model: nn.Sequential
+    X: np.ndarray
+    y: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    seed: int = 0
+    history: History | None = field(default=None, repr=False)
+
+    def train(
+        self, steps: int = STEPS, telemetry_every: int = 10, progress: bool = True
+    ) -> History:
+        """Train the model as prescribed (its own, hidden, settings), recording telemetry
+        every ``telemetry_every`` steps from step 0. The History is also kept in
+        ``history``; its ``lr`` is ``nan`` (the prescription is not on show)."""
+        h = _fit(
+            self.model,
+            _recipe(self.name),
+            self,
+            steps,
+            True,
+            telemetry_every,
+            progress,
+            label=f"patient {self.name}",
+            eval_every=None,
+        )
+        h.lr = float("nan")
+        self.history = h
+        return h
+
+    def examine(self, n: int = 256) -> doctor.Report:
+        """The doctor's report on the first ``n`` training examples (and on the History,
+        once the patient has been trained)."""
+        return doctor.diagnose(self.model, self.X[:n], self.y[:n], history=self.history)
+
+    def __repr__(self) -> str:
+        L = nn.linear_layers(self.model)
+        return (
+            f"Patient {self.name}: {len(L) - 1} hidden layers of {L[0].params['W'].shape[1]} "
+            f"units, {len(self.X)} training examples"
+        )
+
+
+def admit(name: str, seed: int = 0) -> Patient:
+    """Patient ``name`` as built, untrained (``seed`` draws its weights and its data)."""
+    X, y, X_val, y_val = patient_data(seed)
+    return Patient(name, _build(_recipe(name), seed), X, y, X_val, y_val, seed)
 
 
 def treat(
     name: str, fix: dict[str, Any], seed: int = 0, steps: int = STEPS, progress: bool = False
 ) -> History:
-    """Train patient ``name`` with ``fix`` applied to its settings; telemetry off (fast).
+    """Train patient ``name`` with ``fix`` applied, telemetry off (fast).
 
     ``History.final_val_acc`` is the validation accuracy after ``steps`` steps (``nan`` if
-    training diverged).
+    training diverged). ``History.lr`` is ``nan`` unless the fix sets ``lr``.
     """
-    settings = {**chart(name), **check_fix(fix)}
+    fix = check_fix(fix)
+    settings = _apply(_recipe(name), fix)
     p = admit(name, seed)
-    p.settings, p.model = settings, build(settings, seed)
-    label = f"patient {name} treated"
-    return _fit(p.model, settings, p, steps, False, 1, progress, label, eval_every=steps)
+    p.model = _build(settings, seed)
+    h = _fit(p.model, settings, p, steps, False, 1, progress, f"patient {name} treated", steps)
+    if "lr" not in fix:
+        h.lr = float("nan")
+    return h
 
 
 def cured(history: History) -> bool:
@@ -263,10 +393,118 @@ def cured(history: History) -> bool:
     return not history.diverged and history.final_val_acc >= TARGET_ACC
 
 
+@dataclass
+class Trial:
+    """A fix tried on several seeds: the validation accuracy per seed (``nan``: diverged)."""
+
+    name: str
+    fix: dict[str, Any]
+    seeds: tuple[int, ...]
+    accuracy: tuple[float, ...]
+    k: int = K_SEEDS
+
+    @property
+    def n_cured(self) -> int:
+        return sum(1 for a in self.accuracy if np.isfinite(a) and a >= TARGET_ACC)
+
+    @property
+    def passed(self) -> bool:
+        return self.n_cured >= self.k
+
+    def __str__(self) -> str:
+        per = ", ".join(
+            f"seed {s}: " + ("diverged" if not np.isfinite(a) else f"{a:.2f}")
+            for s, a in zip(self.seeds, self.accuracy, strict=True)
+        )
+        verdict = "cures" if self.passed else "does not cure"
+        return (
+            f"patient {self.name} with {self.fix}: {verdict} ({self.n_cured} of "
+            f"{len(self.seeds)} seeds reach {TARGET_ACC}, {self.k} needed): {per}"
+        )
+
+    __repr__ = __str__
+
+
+def trial(
+    name: str, fix: dict[str, Any], seeds=VISIBLE_SEEDS, k: int = K_SEEDS, steps: int = STEPS
+) -> Trial:
+    """Treat patient ``name`` with ``fix`` on every seed in ``seeds``; ``passed`` when at
+    least ``k`` runs reach :data:`TARGET_ACC` (a diverged run counts as not cured)."""
+    fix = check_fix(fix)
+    accs = []
+    for s in seeds:
+        h = treat(name, fix, seed=int(s), steps=steps)
+        accs.append(float("nan") if h.diverged else h.final_val_acc)
+    return Trial(name, dict(fix), tuple(int(s) for s in seeds), tuple(accs), k)
+
+
+def check_diagnosis(diagnosis: Any) -> list[str]:
+    """What is wrong with the *form* of a diagnosis (empty when it is well formed): a dict
+    with ``"cause"`` in :data:`CAUSES` and exactly the evidence keys that cause needs, each
+    of its type (an int or ``None`` for ``nan_step``)."""
+    if not isinstance(diagnosis, dict):
+        return [f"a diagnosis is a dict with 'cause' and evidence, got {type(diagnosis).__name__}"]
+    cause = diagnosis.get("cause")
+    if cause not in CAUSES:
+        return [f"'cause' must be one of {', '.join(CAUSES)}; got {cause!r}"]
+    need = set(EVIDENCE[cause])
+    have = set(diagnosis) - {"cause"}
+    problems = []
+    if need - have:
+        problems.append(
+            f"{cause!r} needs the evidence {', '.join(sorted(need))}; missing "
+            f"{', '.join(sorted(need - have))}"
+        )
+    if have - need:
+        problems.append(
+            f"{cause!r} takes only the evidence {', '.join(sorted(need))}; remove "
+            f"{', '.join(sorted(have - need))}"
+        )
+    for key in sorted(need & have):
+        v, want = diagnosis[key], EVIDENCE_RULES[key]["type"]
+        if key == "nan_step" and v is None:
+            continue
+        if want is str:
+            ok = isinstance(v, str)
+        elif want is int:
+            ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        else:
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        if not ok:
+            problems.append(f"{key!r} must be {want.__name__}, got {v!r}")
+    return problems
+
+
+def rule_holds(diagnosis: dict[str, Any]) -> bool:
+    """Whether a well-formed diagnosis's own evidence meets the rule of its cause
+    (:data:`RULES`)."""
+    d, cause = diagnosis, diagnosis["cause"]
+    if cause == "saturating_activation":
+        return (
+            d["activation"] in SATURATING
+            and d["grad_orders"] >= GRAD_ORDERS_MIN
+            and SCALE_LOW <= d["weight_scale"] <= SCALE_HIGH
+        )
+    if cause == "weights_too_small":
+        return d["weight_scale"] < SCALE_LOW
+    if cause == "weights_too_large":
+        return d["weight_scale"] > SCALE_HIGH
+    if cause == "learning_rate_too_high":
+        return d["nan_step"] is not None and SCALE_LOW <= d["weight_scale"] <= SCALE_HIGH
+    if cause == "learning_rate_too_low":
+        return (
+            0 < d["update_ratio"] < UPDATE_RATIO_LOW
+            and SCALE_LOW <= d["weight_scale"] <= SCALE_HIGH
+        )
+    if cause == "dead_relus":
+        return d["dead_fraction"] >= DEAD_MIN
+    raise ValueError(f"unknown cause {cause!r}")
+
+
 def plot_patient(history: History, title: str | None = None):
     """Three panels from a patient's training History: the loss, the weight-gradient norm by
     depth at the first and the last recorded step, and the dead / saturated fraction of each
-    activation layer at the last recorded step."""
+    activation layer at the first record (step 0)."""
     import matplotlib.pyplot as plt
 
     from ..plots import OKABE_ITO, model_colour
@@ -285,19 +523,9 @@ def plot_patient(history: History, title: str | None = None):
             color=model_colour(0),
         )
     if history.nan_step is not None:
-        ax_l.axvline(
-            history.nan_step,
-            color=OKABE_ITO[6],
-            ls=":",
-            label=f"loss is nan at step {history.nan_step}",
-        )
+        ax_l.axvline(history.nan_step, color=OKABE_ITO[6], ls=":", label="loss turns nan")
         ax_l.legend(fontsize="small")
-    ax_l.set(
-        yscale="log",
-        xlabel="training step",
-        ylabel="training loss (log scale)",
-        title=f"Loss (val acc {history.final_val_acc:.2f})",
-    )
+    ax_l.set(yscale="log", xlabel="training step", ylabel="training loss (log scale)", title="Loss")
     G = np.asarray(history.grad_norm, dtype=np.float64)
     layers = np.arange(1, G.shape[1] + 1)
     rows = [(0, "first record")] + ([(len(G) - 1, "last record")] if len(G) > 1 else [])
@@ -318,15 +546,6 @@ def plot_patient(history: History, title: str | None = None):
     if not np.any(np.isfinite(G) & (G > 0)):
         ax_g.set_yscale("log")
         ax_g.set_ylim(1e-3, 1.0)  # nothing to draw on a log axis: give it a range
-    if np.all(G == 0):
-        ax_g.text(
-            0.5,
-            0.5,
-            "every weight gradient\nis exactly 0",
-            transform=ax_g.transAxes,
-            ha="center",
-            va="center",
-        )
     ax_g.set(
         yscale="log",
         xlabel="Linear layer (1 = input side)",
@@ -335,7 +554,7 @@ def plot_patient(history: History, title: str | None = None):
     )
     ax_g.legend(fontsize="small")
     A = np.arange(1, len(history.act_names) + 1)
-    dead, sat = np.asarray(history.dead)[-1], np.asarray(history.saturated)[-1]
+    dead, sat = np.asarray(history.dead)[0], np.asarray(history.saturated)[0]
     if np.any(np.isfinite(dead)):
         ax_a.bar(A, dead, color=OKABE_ITO[3], label="dead units")
     if np.any(np.isfinite(sat)):
@@ -344,9 +563,10 @@ def plot_patient(history: History, title: str | None = None):
         ylim=(0, 1.02),
         xlabel="activation layer (1 = input side)",
         ylabel="fraction",
-        title="Dead / saturated, last record",
+        title="Dead / saturated at step 0",
     )
-    ax_a.legend(fontsize="small")
+    if np.any(np.isfinite(dead)) or np.any(np.isfinite(sat)):
+        ax_a.legend(fontsize="small")
     for ax in (ax_l, ax_g, ax_a):
         ax.grid(True, which="major", alpha=0.3)
     fig.suptitle(title or history.label or "patient")
