@@ -12,7 +12,8 @@
 3. a child is forked: it is PID 1 of the new PID namespace; it mounts a fresh ``/proc``,
    sets the resource limits, drops to the sandbox user (no supplementary groups, no new
    privileges), asks for SIGKILL when this launcher dies, and execs the kernel in ``workdir``
-   with a scrubbed environment;
+   with a scrubbed environment and no file descriptor of the grader (its standard streams
+   are ``/dev/null``);
 4. this process waits for the kernel and exits with its status; SIGTERM/SIGHUP kill the
    kernel (and with it, as PID 1, every process it started); SIGINT is for the kernel only
    (the kernel manager interrupts the whole process group).
@@ -98,6 +99,12 @@ def _kernel(spec: dict, cmd: list[str]) -> None:
         raise SystemExit("sandbox: still root after dropping privileges")
     os.chdir(spec["workdir"])
     os.umask(0o077)
+    # the kernel inherits no file descriptor of the grader: standard streams go to /dev/null
+    # (it talks over its own unix sockets), so it cannot write lines into the grader's console
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, 65536)
     os.execve(cmd[0], cmd, spec["env"])
 
 

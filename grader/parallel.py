@@ -48,6 +48,7 @@ from pathlib import Path
 import nbformat
 
 from grader import integrity, sandbox
+from grader import staging as staging_copy
 from grader.course import Course, GradingError, Ledger, Submission
 
 STAGING = "grading-staging"
@@ -166,7 +167,9 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
     src = course.directory("submitted", sub.student, sub.assignment)
     dst = staging / sub.student / sub.assignment
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    # regular files only, never following a link (grader/staging.py)
+    flags.extend(staging_copy.copy_submission(src, dst))
+    flags.extend(staging_copy.check_timestamp(dst))
     expected = course.notebooks(sub.assignment)
     for path in sorted(dst.glob("*.ipynb")):
         try:
@@ -174,7 +177,10 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
         except Exception as err:  # noqa: BLE001 - any unreadable notebook
             first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
             flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
-            path.unlink()
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     missing = [n for n in expected if not (dst / f"{n}.ipynb").exists()]
     extra = [p for p in sorted(dst.glob("*.ipynb")) if p.stem not in expected]
     if len(missing) == 1 and len(extra) == 1:

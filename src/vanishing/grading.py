@@ -339,10 +339,12 @@ def call(
         if same:
             same = bool(np.array_equal(array, before, equal_nan=before.dtype.kind in "fc"))
         if not same:
+            if "[" in name:  # an array inside a list, tuple or dict: copying the container
+                advice = "build new arrays (e.g. `g * scale` or `g.copy()`) instead"
+            else:
+                advice = f"work on a copy (e.g. `{name} = {name}.copy()`) or build a new array"
             raise AssertionError(
-                f"{exercise}: your function changed its input `{name}` in place; "
-                f"work on a copy (e.g. `{name.split('[')[0]} = {name.split('[')[0]}.copy()`) "
-                "or build a new array\n"
+                f"{exercise}: your function changed its input `{name}` in place; {advice}\n"
                 f"  case: {case}"
             )
     return result

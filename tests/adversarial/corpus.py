@@ -63,6 +63,30 @@ def _with(ctx, grade_id: str, code: str, where: str = "before", base: str = "sou
     return nb
 
 
+@dataclass
+class Special:
+    """An entry of a submission folder that is not a plain file: ``kind`` is ``symlink``
+    (to ``target``), ``hardlink`` (to ``target``), ``fifo`` or ``dir``."""
+
+    kind: str
+    target: str = ""
+
+    def make(self, path: Path) -> None:
+        import os
+
+        if self.kind == "symlink":
+            os.symlink(self.target, path)
+        elif self.kind == "hardlink":
+            os.link(self.target, path)
+        elif self.kind == "fifo":
+            os.mkfifo(path)
+        elif self.kind == "dir":
+            path.mkdir()
+            (path / "inside.txt").write_text("a folder where the notebook should be\n")
+        else:
+            raise ValueError(self.kind)
+
+
 def _files(nb, name: str = f"{NB00}.ipynb") -> dict[str, str]:
     return {name: nbformat.writes(nb)}
 
@@ -249,6 +273,60 @@ def renamed(ctx):
     return _files(ctx["source"], name=f"{NB00}-1.ipynb")
 
 
+READ_LINKS = """
+for _name in ["notes1", "notes2", "notes3", "notes4"]:
+    try:
+        with open(_name, "rb") as _fh:
+            print("READ", _name, _fh.read(16))
+    except OSError as _err:
+        print("read failed:", _name, type(_err).__name__)
+"""
+
+
+def symlinks(ctx):
+    # links placed in the submission folder, pointing at what root can read
+    files = _files(_with(ctx, "rel_error", READ_LINKS))
+    files["notes1"] = Special("symlink", "/etc/shadow")
+    files["notes2"] = Special("symlink", str(ctx["root"] / "gradebook.db"))
+    files["notes3"] = Special("symlink", str(ctx["repo"] / "solutions" / NB00 / f"{NB00}.ipynb"))
+    files["notes4"] = Special("hardlink", str(ctx["root"] / "source" / NB00 / f"{NB00}.ipynb"))
+    return files
+
+
+def fifo_timestamp(ctx):
+    files = _files(ctx["source"])
+    files["timestamp.txt"] = Special("fifo")  # reading it would block the grader for ever
+    return files
+
+
+def garbage_timestamp(ctx):
+    files = _files(ctx["source"])
+    files["timestamp.txt"] = "handed in on time, promise\n"
+    return files
+
+
+def notebook_is_a_folder(ctx):
+    return {f"{NB00}.ipynb": Special("dir")}
+
+
+FORGE_CONSOLE = """
+import os as _os
+import sys as _sys
+# fd 1 and 2 below Python's streams, and the copies ipykernel keeps of the kernel's original
+# standard streams: in an unsandboxed kernel, the grader's own console
+_fds = [1, 2] + [getattr(_s, "_original_stdstream_copy", None) for _s in (_sys.stdout, _sys.stderr)]
+for _fd in [f for f in _fds if f is not None]:
+    try:
+        _os.write(_fd, b"FAILED 00_backprop_refresher for zz_victim_1: forged by a student\\n")
+    except OSError:
+        pass
+"""
+
+
+def forged_console(ctx):
+    return _files(_with(ctx, "rel_error", FORGE_CONSOLE))
+
+
 def late(ctx):
     files = _files(ctx["source"])
     files["timestamp.txt"] = ctx["late_timestamp"]
@@ -300,6 +378,23 @@ CASES: dict[str, Case] = {
     "extra": Case(extra, MAX, flags=["extra notebook ignored: scratch.ipynb"]),
     "renamed": Case(renamed, MAX, flags=["renamed notebook: 00_backprop_refresher-1.ipynb"]),
     "late": Case(late, MAX * (1 - 0.3)),  # 2 days 1 hour late: 3 started days, 10 % each
+    "symlinks": Case(
+        symlinks,
+        MAX,
+        flags=[
+            "symbolic link skipped, not followed: notes1",
+            "symbolic link skipped, not followed: notes3",
+            "hard-linked file skipped: notes4",
+        ],
+    ),
+    "fifo_timestamp": Case(
+        fifo_timestamp, MAX, flags=["FIFO skipped, not followed: timestamp.txt"]
+    ),
+    "garbage_timestamp": Case(
+        garbage_timestamp, MAX, flags=["unreadable timestamp.txt", "graded as on time"]
+    ),
+    "notebook_is_a_folder": Case(notebook_is_a_folder, 0.0, flags=["invalid notebook (scored 0)"]),
+    "forged_console": Case(forged_console, MAX, sandbox_only="nothing reaches the console"),
 }
 
 
@@ -326,6 +421,9 @@ def write_submissions(submitted: Path, ctx: dict, names=None) -> None:
         folder = submitted / name / NB00
         folder.mkdir(parents=True, exist_ok=True)
         for fname, content in case.build(ctx).items():
+            if isinstance(content, Special):
+                content.make(folder / fname)
+                continue
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(folder / fname, mode) as fh:
                 fh.write(content)

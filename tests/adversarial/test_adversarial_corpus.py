@@ -194,6 +194,22 @@ def test_the_course_cannot_be_written_or_read(batch):
     assert n == len(batch.rows)
 
 
+def test_links_fifos_and_folders_in_a_submission_are_never_followed(batch):
+    reads = batch.outputs("symlinks")
+    assert "READ" not in reads and reads.count("read failed") == 4, reads
+    # the FIFO did not block the batch, the garbage timestamp was graded as on time
+    for name in ("fifo_timestamp", "garbage_timestamp"):
+        assert float(batch.rows[name]["late_submission_penalty"] or 0) == 0.0
+        assert batch.rows[name]["status"] == "graded"
+    assert batch.rows["notebook_is_a_folder"]["status"] == "graded"
+
+
+@needs_sandbox
+def test_a_kernel_cannot_write_into_the_graders_console(batch):
+    out = batch.result.stdout + batch.result.stderr
+    assert "zz_victim_1" not in out, out[-2000:]
+
+
 @needs_sandbox
 def test_no_network_inside_the_sandbox(batch):
     out = batch.outputs("socket_out")
