@@ -97,7 +97,7 @@ def _course(args: argparse.Namespace) -> Course:
     COURSE,
 )
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.parallel import autograde_class
+    from grader.parallel import autograde_class, shown
 
     course = _course(args)
     if args.timeout:
@@ -119,9 +119,9 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "skipped", "failed")}
     for o in outcomes:
         if o.status == "failed":
-            _say(f"FAILED   {o.assignment} for {o.student}: {o.reason}")
+            _say(f"FAILED   {o.assignment} for {shown(o.student)}: {o.reason}")
         for flag in o.flags:
-            _say(f"FLAGGED  {o.assignment} for {o.student}: {flag}")
+            _say(f"FLAGGED  {o.assignment} for {shown(o.student)}: {flag}")
     _say(
         f"{counts['graded']} graded, {counts['skipped']} unchanged (skipped), "
         f"{counts['failed']} failed in {time.perf_counter() - start:.1f} s"
@@ -132,26 +132,26 @@ def cmd_autograde(args: argparse.Namespace) -> int:
 
 @verb(
     "collect",
-    "collect submissions from an LMS download (zip) into grader/course/submitted/",
+    "collect submissions from an LMS download (zip) into grader/course/submitted/, safely "
+    "(see the README); prints what was collected and refused per student",
     arg("assignment", help="assignment id"),
     arg("archive", help="the zip file of submissions"),
     arg(
         "--regex",
-        help="regular expression for the file names, with (?P<student_id>...) and "
-        "(?P<file_id>...) and optionally (?P<timestamp>...) (default: "
-        "<student>_[<YYYY-MM-DD-hh-mm-ss>_]<notebook>.ipynb)",
+        help="regular expression matched against each path in the zip, with "
+        "(?P<student_id>...) and (?P<file_id>...) and optionally (?P<timestamp>...), a "
+        "YYYY-MM-DD-hh-mm-ss time in UTC (default: "
+        "<student>_[<YYYY-MM-DD-hh-mm-ss>_]<notebook>.ipynb in any folder)",
     ),
     DB,
     COURSE,
 )
 def cmd_collect(args: argparse.Namespace) -> int:
-    course = _course(args)
-    students = course.collect_zip(args.assignment, args.archive, args.regex)
-    for s in students:
-        _say(f"collected {args.assignment} for {s}")
-    if not students:
-        _say("nothing collected: do the file names match the regular expression (--regex)?")
-    return 0 if students else 1
+    """Exit 0 when something was collected and the zip was not refused as a whole."""
+    report = _course(args).collect_zip(args.assignment, args.archive, args.regex)
+    for line in report.text():
+        _say(line)
+    return 0 if report.ok else 1
 
 
 @verb(

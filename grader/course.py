@@ -8,14 +8,12 @@ one ``nbgrader`` command per step.
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -277,6 +275,19 @@ class Course:
                 rows = list(csv.DictReader(fh))
                 fields = list(rows[0].keys()) if rows else []
         records = Ledger(self).records()
+        # a submission nbgrader never recorded (it failed before its first step, e.g. an odd
+        # folder name) still gets its row, with the reason
+        known = {(r["assignment"], r["student_id"]) for r in rows}
+        wanted_a, wanted_s = set(assignments), set(students)
+        for assignment, student in sorted(records):
+            if (assignment, student) in known or (wanted_a and assignment not in wanted_a):
+                continue
+            if wanted_s and student not in wanted_s:
+                continue
+            if not fields:
+                fields = ["assignment", "student_id", "raw_score", "score", "max_score"]
+            rows.append({**dict.fromkeys(fields, ""), "assignment": assignment,
+                         "student_id": student})  # fmt: skip
         for row in rows:
             rec = records.get((row["assignment"], row["student_id"]))
             if rec is None:
@@ -308,36 +319,30 @@ class Course:
             gb.update_or_create_assignment(assignment, duedate=parse_utc(duedate))
 
     def collect_zip(
-        self, assignment: str, archive: str | os.PathLike, regex: str | None = None
-    ) -> list[str]:
-        """Unpack an LMS download (a zip of submissions) into ``submitted/`` with nbgrader's
-        ``ZipCollectApp`` and ``FileNameCollectorPlugin``; return the students collected."""
-        from nbgrader.apps import ZipCollectApp
+        self,
+        assignment: str,
+        archive: str | os.PathLike,
+        regex: str | None = None,
+        limits=None,
+    ):
+        """Collect an LMS download (a zip of submissions) into ``submitted/`` with the safe
+        extractor of :mod:`grader.collect`; return its :class:`grader.collect.Report`."""
+        from grader import collect
 
-        from grader.collect import DEFAULT_REGEX
-
-        cfg = copy.deepcopy(self.config)
+        why = collect.unsafe_name(assignment)
+        if why:
+            return collect.Report(assignment, aborted=f"assignment id {assignment!r} {why}")
         downloaded = self.directory("autograded").parent / "downloaded"
-        # nbgrader joins it to the course root
-        cfg.ZipCollectApp.downloaded_directory = os.path.relpath(downloaded, self.root)
-        cfg.ZipCollectApp.force = True
-        cfg.FileNameCollectorPlugin.named_regexp = regex or DEFAULT_REGEX
-        archive_dir = downloaded / assignment / "archive"
-        shutil.rmtree(downloaded / assignment, ignore_errors=True)
-        archive_dir.mkdir(parents=True)
-        shutil.copy(archive, archive_dir)
-        coursedir = copy.copy(self.coursedir)
-        coursedir.assignment_id = assignment
-        app = ZipCollectApp(config=cfg, coursedir=coursedir, parent=self.api)
-        app.init_plugins()
-        app.extract_archive_files()
-        started = time.time() - 1
-        app.process_extracted_files()
-        students = []
-        for path in sorted(self.directory("submitted").glob(f"*/{assignment}")):
-            if any(f.stat().st_mtime >= started for f in path.iterdir()):
-                students.append(path.parent.name)
-        return students
+        released = self.directory("release", ".", assignment)
+        notebooks = sorted(p.name for p in released.glob("*.ipynb")) or None
+        staging = collect.scratch(downloaded / assignment)
+        try:
+            return collect.collect(
+                archive, assignment, self.directory("submitted"), staging, regex,
+                notebooks=notebooks, limits=limits or collect.Limits(),
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def gradebook(self) -> Gradebook:
         """A new gradebook connection (use it in a ``with`` block)."""

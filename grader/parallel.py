@@ -81,15 +81,20 @@ class Settings:
 
 
 def _hash_tree(h, base: Path) -> None:
-    if not base.is_dir():
+    """Hash the regular files under ``base``; links, FIFOs and devices count by name only
+    (they are never followed or opened, see :mod:`grader.staging`)."""
+    if not base.is_dir() or base.is_symlink():
         h.update(b"<missing>")
         return
-    for path in sorted(base.rglob("*")):
-        rel = path.relative_to(base)
-        if any(p in {".ipynb_checkpoints", "__pycache__"} for p in rel.parts) or not path.is_file():
-            continue
-        h.update(str(rel).encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+    for top, dirs, files in sorted(os.walk(base, followlinks=False)):
+        dirs[:] = sorted(d for d in dirs if d not in {".ipynb_checkpoints", "__pycache__"})
+        for name in sorted(files):
+            path = Path(top) / name
+            h.update(str(path.relative_to(base)).encode() + b"\0")
+            if path.is_file() and not path.is_symlink():
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+            else:
+                h.update(b"<not a regular file>")
 
 
 def fingerprint(course: Course, sub: Submission, settings_key: str = "") -> str:
@@ -103,13 +108,25 @@ def fingerprint(course: Course, sub: Submission, settings_key: str = "") -> str:
 
 
 def settings_key(course: Course) -> str:
+    """What else decides a grade: the grading settings, the late policy and every
+    assignment's due date (changing the due date re-grades, so the penalty is re-applied)."""
     cfg = course.config
     keys = {
         "timeout": cfg.Execute.get("timeout"),
         "max_lines": cfg.LimitOutput.get("max_lines"),
         "late": str(cfg.AssignLatePenalties.get("plugin_class")),
+        "late_policy": {k: v for k, v in cfg.PerDayPenalty.items()},
+        "duedates": _duedates(course),
     }
     return json.dumps(keys, sort_keys=True, default=str)
+
+
+def _duedates(course: Course) -> dict[str, str]:
+    try:
+        with course.gradebook() as gb:
+            return {a.name: str(a.duedate) for a in gb.assignments}
+    except Exception:  # noqa: BLE001 - no gradebook yet: nothing is due
+        return {}
 
 
 # --- SQLite: one writer at a time, waiting instead of failing ------------------------------
@@ -235,6 +252,29 @@ def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]
         return float(s.score), float(s.max_score)
 
 
+def shown(name: str) -> str:
+    """A student id as a console line can show it (``repr`` when it holds control
+    characters, so that a name cannot forge or break a line)."""
+    return name if name.isprintable() else repr(name)
+
+
+def unsafe_student_id(student: str) -> str:
+    """Why nbgrader cannot grade a student folder of this name, or ``""``: nbgrader finds the
+    folder by glob (``[`` and ``]`` make a pattern) and reads the id back with a regular
+    expression that stops at a line break."""
+    if not student.isprintable():
+        return (
+            f"the student folder name {student!r} contains a line break or another control "
+            "character, which nbgrader cannot grade; rename the folder and grade again"
+        )
+    if set(student) & set("[]"):
+        return (
+            f"the student folder name {student!r} contains '[' or ']', which nbgrader reads "
+            "as a file-name pattern; rename the folder and grade again"
+        )
+    return ""
+
+
 def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, staging: Path):
     """Grade one submission with nbgrader; never raises: the outcome says what happened."""
     start = time.perf_counter()
@@ -242,6 +282,8 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
     out = Outcome(sub.assignment, sub.student, "graded", fingerprint=fp, sandboxed=settings.sandbox)
     cd = course.coursedir
     try:
+        if why := unsafe_student_id(sub.student):
+            raise GradingError(why)
         notebooks = _stage(course, sub, staging, flags)
         staged = staging / sub.student / sub.assignment
         saved = cd.submitted_directory
@@ -372,7 +414,8 @@ def autograde_class(
                             bar.update(1)
                             if out.status == "failed":
                                 bar.write(
-                                    f"FAILED {sub.assignment} for {sub.student}: {out.reason}"
+                                    f"FAILED {sub.assignment} for {shown(sub.student)}: "
+                                    f"{out.reason}"
                                 )
                 except KeyboardInterrupt:
                     _stop(pool)

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Enum, Integer, List, Unicode
 
@@ -419,9 +421,7 @@ class GradingExecute(_CapOutput, Execute):
     (the caller has warned).
     """
 
-    sandbox = Enum(("auto", "require", "off"), "auto", help="sandbox the kernel").tag(
-        config=True
-    )
+    sandbox = Enum(("auto", "require", "off"), "auto", help="sandbox the kernel").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -454,3 +454,67 @@ class GradingExecute(_CapOutput, Execute):
     @property
     def sandboxed(self) -> bool:
         return self._policy is not None
+
+    # --- a cell that cannot be interrupted ---------------------------------------------------
+    # At the timeout nbclient interrupts the kernel (SIGINT). A long call inside numpy, or a
+    # kernel that ignores SIGINT, does not stop: nbclient then gives up waiting for the
+    # kernel's output and raises, and nbgrader would fail the whole notebook. Instead the
+    # kernel is killed, a fresh one runs the cells before this one again (their outputs are
+    # kept from the first run), this cell is marked as timed out (its test scores 0), and
+    # grading goes on with the next cell.
+    _replaying = False
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        from nbclient.exceptions import CellTimeoutError
+
+        try:
+            return await super().async_execute_cell(
+                cell, cell_index, execution_count=execution_count, store_history=store_history
+            )
+        except CellTimeoutError:
+            if self._replaying:
+                raise
+        timeout = self._get_timeout(cell)
+        self.log.warning(
+            "cell %d did not stop when interrupted at the timeout: restarting the kernel",
+            cell_index,
+        )
+        await self._restart_and_replay(cell_index)
+        cell.outputs.append(
+            NotebookNode(
+                output_type="error",
+                ename="CellTimeoutError",
+                evalue=(
+                    f"this cell was still running after {timeout} s and did not stop when "
+                    "interrupted; the grader restarted the kernel and ran the cells above "
+                    "again, and graded the rest of the notebook"
+                ),
+                traceback=[f"CellTimeoutError: the cell did not finish within {timeout} s"],
+            )
+        )
+        self._timed_out.add(cell_index)
+        return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync name to its own
+
+    async def _restart_and_replay(self, upto: int) -> None:
+        import copy
+
+        await self._async_cleanup_kernel()  # kills the kernel, drops the client
+        self.km = self.create_kernel_manager()
+        await self.async_start_new_kernel()
+        await self.async_start_new_kernel_client()
+        self._replaying = True
+        try:
+            for index, old in enumerate(self.nb.cells[:upto]):
+                if index in self._timed_out:
+                    continue
+                await super().async_execute_cell(copy.deepcopy(old), index, store_history=False)
+        finally:
+            self._replaying = False
+
+    @property
+    def _timed_out(self) -> set[int]:
+        if not hasattr(self, "_timed_out_cells"):
+            self._timed_out_cells: set[int] = set()
+        return self._timed_out_cells

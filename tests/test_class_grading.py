@@ -171,9 +171,17 @@ def test_export_has_one_row_per_student_with_status_and_flags(course, tmp_path):
 
 def test_feedback_shows_failures_but_not_hidden_tests(course):
     autograded = course.directory("autograded", "partial", NB00) / f"{NB00}.ipynb"
-    hidden = ["zero_hint = ", "default_rng(2)", "BEGIN HIDDEN TESTS"]
-    text = autograded.read_text()
-    assert all(h in text for h in hidden)  # nbgrader put the hidden tests back to grade
+    cell = next(
+        c
+        for c in nbformat.read(autograded, as_version=4).cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_rel_error"
+    )
+    block = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+    visible = cell.source.replace(block, "")
+    lines = [ln.strip() for ln in block.splitlines()]
+    hidden = [ln for ln in lines if len(ln) > 25 and ln not in visible][:5]
+    assert len(hidden) >= 3 and "BEGIN HIDDEN TESTS" in cell.source  # put back to grade
+    hidden.append("BEGIN HIDDEN TESTS")
     result = cli("feedback", "--course", str(course.root), NB00, "--student", "partial")
     assert result.returncode == 0, result.stdout + result.stderr
     html = (course.directory("feedback", "partial", NB00) / f"{NB00}.html").read_text()
@@ -181,6 +189,30 @@ def test_feedback_shows_failures_but_not_hidden_tests(course):
     assert "hidden tests: not shown in feedback" in html
     for h in hidden:
         assert h not in html, h
+
+
+def test_a_new_due_date_grades_again_and_applies_the_new_penalty(course, tmp_path):
+    # s3 says when it was submitted; with no due date nothing is late
+    stamp = course.directory("submitted", "s3", NB00) / "timestamp.txt"
+    stamp.write_text("2024-01-10 12:00:00 UTC")
+    first = cli("autograde", "--course", str(course.root), "--jobs", "2", "--quiet")
+    assert summary(first) == (1, len(STUDENTS) - 1, 0), first.stdout
+    # the due date moves to a day and a half before: nothing was resubmitted, yet every
+    # submission is graded again (the ledger's fingerprint holds the due dates) and s3 loses
+    # 10 % of its 8 points for each of the two started days
+    assert (
+        cli("duedate", NB00, "2024-01-09 00:00:00 UTC", "--course", str(course.root)).returncode
+        == 0
+    )
+    second = cli("autograde", "--course", str(course.root), "--jobs", "2", "--quiet")
+    assert summary(second) == (len(STUDENTS), 0, 0), second.stdout
+    result = cli("export", "--course", str(course.root), "--to", str(tmp_path / "g.csv"))
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "g.csv") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert float(rows["s3"]["late_submission_penalty"]) == pytest.approx(1.6)
+    assert float(rows["s3"]["score"]) == pytest.approx(6.4)
+    assert float(rows["s1"]["late_submission_penalty"] or 0) == 0.0  # no timestamp: on time
 
 
 def test_collect_from_an_lms_zip(tmp_path):
