@@ -574,6 +574,7 @@ def assert_close(
     atol: float = 0.0,
     what: str = "return value",
     mistakes: Sequence[tuple[Any, str]] = (),
+    case: str = "",
 ) -> None:
     """Fail unless ``|got - expected| <= atol + rtol * |expected|`` everywhere, and more.
 
@@ -582,10 +583,13 @@ def assert_close(
     ndarray, the kind otherwise: float, integer, bool, complex), finiteness, values. A failure
     names the exercise and shows both values, with the first differing entries and their
     indices. ``mistakes`` lists ``(wrong_value, hint)`` pairs: if ``got`` matches a wrong value,
-    its hint is the message's last line.
+    its hint is the message's last line. ``case`` (e.g. from :func:`describe_call`) names the
+    inputs in the failure.
     """
     lines = _compare(exercise, got, expected, rtol, atol, what)
     if lines:
+        if case:
+            lines.insert(1, f"  case: {case}")
         _fail(exercise, lines, got, mistakes, rtol, atol)
 
 
