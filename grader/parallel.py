@@ -33,6 +33,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -170,7 +171,23 @@ def worker_course(config, settings: Settings) -> Course:
     return Course(cfg)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the process that started it dies (even by
+    ``kill -9``, which runs no clean-up code); its kernels die with it (the sandbox launcher
+    asks the same of its parent)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before the request was made
+            os._exit(1)
+
+
 def _init_worker(config, settings: Settings) -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
     warnings.filterwarnings("ignore")
     os.environ.update(ONE_THREAD)
@@ -229,16 +246,39 @@ def record_zeros(course: Course, sub: Submission, staged: Path) -> None:
     shutil.rmtree(course.directory("autograded", sub.student, sub.assignment), ignore_errors=True)
 
 
+#: nbgrader's closing line after any failure, which says nothing by itself
+_GENERIC = ("Please see the the above traceback", "There was an error processing assignment")
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Timeout\w*)): (.+)$")
+
+
 def failure_reason(text: str) -> str:
+    """What went wrong, in words an instructor can act on, from nbgrader's log and error."""
     if "DeadKernelError" in text or "Kernel died" in text:
         return (
             "the kernel died while running the notebook (os._exit, a crash such as a "
             "segfault, or a resource limit of the sandbox); no grades were recorded"
         )
-    if "UnresponsiveKernelError" in text:
-        return "the kernel stopped responding and could not be interrupted"
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "unknown error"
+    if "UnresponsiveKernelError" in text or "Timeout waiting for IOPub" in text:
+        return (
+            "the kernel stopped responding and could not be restarted; no grades were "
+            "recorded: grade this student again, alone, with a longer --timeout"
+        )
+    if "No notebooks were matched" in text:
+        return "nbgrader found no notebook in the submission folder"
+    if "Kernel didn't respond" in text or "kernel_info" in text:
+        return "the kernel did not start (is the environment's ipykernel installed?)"
+    found = [
+        m.group(0).strip()
+        for ln in text.splitlines()
+        if (m := _EXCEPTION_LINE.match(ln)) and not any(g in ln for g in _GENERIC)
+    ]
+    if found:
+        return f"nbgrader stopped with {found[-1][:300]}"
+    lines = [
+        ln.strip() for ln in text.strip().splitlines()
+        if ln.strip() and not any(g in ln for g in _GENERIC)
+    ]  # fmt: skip
+    return lines[-1][:300] if lines else "nbgrader failed without saying why (see its log)"
 
 
 def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]:

@@ -415,14 +415,25 @@ def _is_number(value: Any) -> bool:
     )
 
 
-def _fmt(v: Any) -> str:
-    """A value for a failure table: 8 significant digits, so 1e-12 does not print as 0."""
+def _fmt(v: Any, digits: int = 8) -> str:
+    """A value for a failure table: 8 significant digits, so 1e-12 does not print as 0
+    (``digits=0``: the shortest string that reads back as the same float)."""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     try:
-        return f"{float(v):.8g}" if np.isreal(v) else repr(v)
+        if not np.isreal(v):
+            return repr(v)
+        return repr(float(v)) if digits == 0 else f"{float(v):.{digits}g}"
     except (TypeError, ValueError):
         return repr(v)
+
+
+def _fmt_tol(t: Any) -> str:
+    """A tolerance for a message: a number, or the range of an element-wise one."""
+    a = np.asarray(t, dtype=np.float64)
+    if a.ndim == 0:
+        return f"{float(a):g}"
+    return f"element-wise {a.min():g}..{a.max():g}" if a.size else "element-wise"
 
 
 def _numeric(a: np.ndarray) -> np.ndarray:
@@ -542,16 +553,16 @@ def _compare(
         diff = np.abs(
             g.astype(np.complex128 if "c" in g.dtype.kind + e.dtype.kind else np.float64) - e
         )
+    tol = f"rtol={_fmt_tol(rtol)}, atol={_fmt_tol(atol)}"
     if g.ndim == 0:
-        return [
-            f"{head}{what} is {_fmt(g_shown[()])}, expected {_fmt(e_shown[()])} "
-            f"(rtol={rtol:g}, atol={atol:g})",
-            *described,
-        ]
+        shown_g, shown_e = _fmt(g_shown[()]), _fmt(e_shown[()])
+        if shown_g == shown_e:  # they differ beyond 8 digits: show every digit
+            shown_g, shown_e = _fmt(g_shown[()], 0), _fmt(e_shown[()], 0)
+        return [f"{head}{what} is {shown_g}, expected {shown_e} ({tol})", *described]
     wrong = np.argwhere(~close)
     lines = [
         f"{head}{what} differs from the expected value at {len(wrong)} of {g.size} "
-        f"entries (rtol={rtol:g}, atol={atol:g})",
+        f"entries ({tol})",
         *described,
         f"  {'index':<14}{'expected':>16}{'received':>16}",
     ]
