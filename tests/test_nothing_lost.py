@@ -114,3 +114,71 @@ def test_folder_names_nbgrader_cannot_grade_fail_with_a_reason(batch):
     assert "line break" in rows["new\nline"]["status"]
     # the console shows the name so that it cannot break or forge a line
     assert "for 'new\\nline':" in run.stdout
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(p) for p in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return out
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_kill_9_of_autograde_takes_its_workers_and_kernels_with_it(tmp_path):
+    import signal
+    import time
+
+    shutil.copytree(ROOT / "solutions" / NB00, tmp_path / "source" / NB00)
+    course = Course(course_config(tmp_path))
+    course.release([NB00])
+    for student in ("slow_1", "slow_2"):
+        folder = course.directory("submitted", student, NB00)
+        folder.mkdir(parents=True)
+        nbformat.write(_solved("import time\ntime.sleep(600)"), folder / f"{NB00}.ipynb")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", "autograde", "--course", str(tmp_path), "--jobs", "2",
+         "--timeout", "600", "--quiet"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        family: set[int] = set()
+        while time.monotonic() < deadline:  # until both workers run a kernel
+            family |= _descendants(proc.pid)
+            if len(family) >= 6:  # 2 workers, each with a kernel (and its launcher)
+                break
+            time.sleep(0.5)
+        assert len(family) >= 4, f"the workers never started their kernels: {family}"
+        time.sleep(2)
+        family |= _descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(p) for p in family):
+            time.sleep(0.5)
+        left = [p for p in family if _alive(p)]
+        assert not left, f"still running after the parent was killed: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
