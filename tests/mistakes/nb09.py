@@ -287,20 +287,20 @@ FIX_A = fix(
         "larger_learning_rate": ('{"lr": 1.0}', NOT_CURED),
         "residual_sigmoid": ('{"residual": True}', NOT_CURED),
         "clipping": ('{"clip": 1.0}', NOT_CURED),
+        "batchnorm_in_600_steps": ('{"batchnorm": True}', NOT_CURED),
         "shallower_network": ('{"depth": 3}', "cannot change 'depth'"),
     },
     {
         "leaky_he": '{"activation": "leaky_relu", "init": "he_normal"}',
-        "gelu_he": '{"activation": "gelu", "init": "he_normal"}',
-        "batchnorm": '{"batchnorm": True}',
         "elu_he": '{"activation": "elu", "init": "he_normal"}',
+        "relu_he_uniform": '{"activation": "relu", "init": "he_uniform"}',
+        "leaky_alpha_0.1_he": '{"activation": "leaky_relu", "alpha": 0.1, "init": "he_normal"}',
     },
 )
 
 FIX_B = fix(
     "B",
     {
-        "xavier_for_relu": ('{"init": "xavier_normal"}', NOT_CURED),
         "smaller_learning_rate": ('{"lr": 0.01}', NOT_CURED),
         "tanh": ('{"activation": "tanh"}', NOT_CURED),
         "tiny_steps_and_clipping": ('{"lr": 0.001, "clip": 1.0}', NOT_CURED),
@@ -324,9 +324,9 @@ FIX_C = fix(
     },
     {
         "half_the_rate": '{"lr": 0.05}',
-        "lr_0.2": '{"lr": 0.2}',
         "adam": '{"optimizer": "adam", "lr": 0.003}',
-        "batchnorm": '{"batchnorm": True}',
+        "default_rate_and_clipping": '{"lr": 0.1, "clip": 1.0}',
+        "adam_1e-3": '{"optimizer": "adam", "lr": 0.001}',
     },
 )
 
@@ -341,7 +341,6 @@ FIX_D = fix(
     },
     {
         "small_positive_bias": '{"bias": 0.01}',
-        "bias_0.1": '{"bias": 0.1}',
         "batchnorm": '{"batchnorm": True}',
         "zero_bias_and_he": '{"bias": 0.0, "init": "he_normal"}',
     },
@@ -354,7 +353,6 @@ FIX_E = fix(
         "larger_learning_rate": ('{"lr": 1.0}', NOT_CURED),
         "normal_std_1": ('{"init": "normal", "gain": 1.0}', NOT_CURED),
         "he_keeping_the_small_gain": ('{"init": "he_normal", "gain": 0.05}', NOT_CURED),
-        "xavier_for_relu": ('{"init": "xavier_normal"}', NOT_CURED),
         "adam": ('{"optimizer": "adam", "lr": 0.01}', NOT_CURED),
     },
     {

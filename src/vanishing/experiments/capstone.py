@@ -79,16 +79,18 @@ EVIDENCE_RULES: dict[str, dict[str, Any]] = {
     },
     "grad_orders": {
         "type": float,
-        # measured: the first record and a fresh batch of 64-480 training examples differ by
-        # at most 0.13 (patients A and E, seeds x kernels; bench/CAPSTONE-MARGINS.md)
+        # measured (patient A, every kernel): the first record 6.171, a fresh batch of 64, 256
+        # or 480 training examples 6.101-6.262, so +-0.3 admits any batch; the rule's
+        # threshold (3) is 3 orders away. Identical to 1e-14 across kernels.
         "tol": 0.3,
         "how": "log10(|dL/dW| of the last Linear layer / |dL/dW| of the first) at step 0 "
         "(the first record of the History), Frobenius norms; inf when the first is 0",
     },
     "weight_scale": {
         "type": float,
-        # measured: median vs mean over layers, ddof 0/1, with/without the output layer
-        # differ by at most 2.1 % (bench/CAPSTONE-MARGINS.md)
+        # measured: median vs mean over layers, ddof 0/1, root-mean-square, the pooled std,
+        # with or without the first layer: within 0.8 % of each other for every patient
+        # (bench/CAPSTONE-MARGINS.md); the rule's thresholds are >= 30 % away.
         "tol": 0.05,
         "how": "median over the hidden-to-hidden Linear layers (2 to 10, fan_in 32) of "
         "std(W) * sqrt(fan_in), "
@@ -158,13 +160,17 @@ BATCH_SIZE = 64
 #: Examples of two-spirals data per patient (80 % training, 20 % validation).
 N_DATA = 600
 #: A treated run is cured when its validation accuracy after STEPS steps is at least this.
-#: Measured over seeds 0-9 x 4 OpenBLAS kernels (bench/CAPSTONE-MARGINS.md): every
-#: reference fix and valid alternative >= 0.975 (margin >= 0.125); the untreated patients
-#: and the named wrong fixes <= 0.73 except on at most one seed in 5.
+#: Measured over seeds 0-9 x OpenBLAS kernels Haswell, SkylakeX, Sandybridge, Zen
+#: (bench/CAPSTONE-MARGINS.md): the reference fixes 1.000 on every run; the valid
+#: alternatives >= 0.975 (margin 0.125) except one batch-norm run at 0.867; the untreated
+#: patients <= 0.54 or nan. Cured networks sit near 1.0 and broken ones near chance (0.5),
+#: so the target sits in the wide gap between them.
 TARGET_ACC = 0.85
-#: A fix passes when it cures at least K_SEEDS of N_SEEDS seeds (visible test: seeds
-#: 0-4; the hidden test: seeds 5-9). Every reference fix and every valid alternative cures
-#: 5 of 5 on every kernel; every named wrong fix cures at most 1 of 5.
+#: A fix passes when it cures at least K_SEEDS of N_SEEDS seeds (visible test: seeds 0-4;
+#: hidden test: seeds 5-9). Measured: every reference fix and valid alternative cures 5 of 5
+#: in both blocks on every kernel, so one unlucky seed (or a kernel flipping a marginal run)
+#: cannot fail it; every named wrong fix cures at most 1 of 5 in either block on every
+#: kernel, so it needs 3 more lucky seeds to pass.
 N_SEEDS = 5
 K_SEEDS = 4
 VISIBLE_SEEDS: tuple[int, ...] = tuple(range(N_SEEDS))
