@@ -138,3 +138,22 @@ def test_plain_nbgrader_runs_the_kernel_in_the_sandbox(graded):
     reads = _outputs(plain, "read_secrets")
     assert "READ" not in reads and reads.count("read failed") == 3, reads
     assert "WITHOUT the sandbox" not in runs["read_secrets"].stderr
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare(1) to run nbgrader as a user without privileges",
+)
+def test_plain_nbgrader_without_privileges_warns_as_loudly_and_still_grades(graded):
+    """In a new user namespace the process is not root (its uid reads as 65534), so no
+    sandbox can be made: the command must say so loudly, and still grade."""
+    plain, _, _ = graded
+    run = subprocess.run(
+        ["unshare", "--user", "--", str(Path(sys.executable).parent / "nbgrader"), "autograde",
+         NB00, "--student", "solution", "--force", "--create"],
+        cwd=plain.root, env=_env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "student code runs WITHOUT the sandbox: the sandbox needs root" in run.stderr
+    assert run.stderr.count("WARNING: " + "!" * 70) >= 2  # the same banner as python -m grader
+    assert sum(_cell_scores(plain, "solution").values()) == pytest.approx(8.0)
