@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -103,17 +105,96 @@ def _checksum(cell, meta: dict) -> str:
 
 
 # --- before grading: the code the student wrote -------------------------------------------
-def _python(source: str) -> str:
+#: What one notebook's scan may cost. Beyond either, the scan stops with the flag "code too
+#: large to scan": a person looks, the grader does not hang. Real notebooks are far below
+#: (a few kB of code, a few ms).
+SCAN_MAX_BYTES = 500_000  # code scanned per notebook (UTF-8 bytes)
+SCAN_MAX_SECONDS = 10.0
+#: IPython's own transformation (magics, ``!cmd``, ``x?``) re-tokenises the whole cell once
+#: per special line, quadratic; it is used only on cells this small with this few special
+#: lines, a linear line-by-line rewrite otherwise.
+IPYTHON_MAX_CHARS = 50_000
+IPYTHON_MAX_SPECIAL = 20
+MAX_FLAGS = 40
+MAX_DEPTH = 64  # attribute and subscript chains are followed this far
+TOO_LARGE = "code too large to scan"
+_ASSIGN_MAGIC = re.compile(r"[\w.\[\], \t]+=[ \t]*[%!]")
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def _special(line: str) -> bool:
+    """Is this line IPython syntax (a magic, a shell escape, a help request)?"""
+    s = line.strip()
+    return bool(s) and (
+        s[0] in "%!" or s.endswith("?") or (s[0] != "#" and _ASSIGN_MAGIC.match(s) is not None)
+    )
+
+
+def _rewrite(source: str) -> str:
+    """Linear stand-in for IPython's transformation: a cell magic becomes one string, each
+    special line a string with the same indentation (its text is still scanned for
+    forbidden words)."""
+    first = source.lstrip()
+    if first.startswith("%%"):
+        return repr(source)
+    out = []
+    for line in source.split("\n"):
+        if _special(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + repr(line.strip()))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _python(source: str) -> tuple[str, bool]:
+    """``(python, rewritten)``: the cell as plain Python; ``rewritten`` when the linear
+    stand-in was used instead of IPython's own transformation."""
+    special = 0
+    for line in source.split("\n"):
+        special += _special(line)
+        if special > IPYTHON_MAX_SPECIAL:
+            break
+    if len(source) > IPYTHON_MAX_CHARS or special > IPYTHON_MAX_SPECIAL:
+        return _rewrite(source), True
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        return TransformerManager().transform_cell(source)
+        return TransformerManager().transform_cell(source), False
     except Exception:  # noqa: BLE001 - fall back to the raw text
-        return source
+        return source, False
+
+
+def _parse(source: str) -> tuple[ast.Module | None, str]:
+    """``(tree, problem)``: the cell's syntax tree (None if it is no Python), or a problem
+    worth a flag ("" when none). Raises :class:`_TooComplex` for nesting the parser gives
+    up on (it would crash the scan)."""
+
+    def attempt(code: str) -> ast.Module | None:
+        try:
+            return ast.parse(code)
+        except (SyntaxError, ValueError):  # ValueError: a null byte
+            return None
+        except (RecursionError, MemoryError) as err:
+            raise _TooComplex from err
+
+    tree = attempt(source)  # plain Python (most cells) needs no IPython transformation
+    if tree is not None:
+        return tree, ""
+    code, rewritten = _python(source)
+    tree = attempt(code)
+    if tree is None and rewritten:
+        return None, "code could not be scanned (IPython syntax on too many lines)"
+    return tree, ""
 
 
 def _root(node: ast.AST) -> str:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
+    for _ in range(MAX_DEPTH):
+        if not isinstance(node, (ast.Attribute, ast.Subscript)):
+            break
         node = node.value
     if isinstance(node, ast.Name):
         return node.id
@@ -122,11 +203,35 @@ def _root(node: ast.AST) -> str:
     return ""
 
 
-def _dotted(node: ast.AST) -> str:
-    try:
-        return ast.unparse(node)
-    except Exception:  # noqa: BLE001
-        return "?"
+def _short(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant):
+        return repr(node.value)[:40]
+    if isinstance(node, ast.Name):
+        return node.id
+    return "..."
+
+
+def _dotted(node: ast.AST, limit: int = 120) -> str:
+    """``a.b[0].c`` for an attribute or subscript chain: bounded in depth and length (a
+    crafted target can be megabytes long)."""
+    parts: list[str] = []
+    for _ in range(MAX_DEPTH):
+        if isinstance(node, ast.Attribute):
+            parts.append("." + node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            parts.append(f"[{_short(node.slice)}]")
+            node = node.value
+        else:
+            break
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        parts.append(node.func.id + "()")
+    else:
+        parts.append("?" if parts else _short(node))
+    text = "".join(reversed(parts))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 PROTECTED_MODULES = (
@@ -141,16 +246,55 @@ PROTECTED_MODULES = (
 )
 
 
-def _aliases(sources: list[str]) -> set[str]:
+def _statements(tree: ast.AST):
+    """Every statement of a module, nested ones too (imports are statements: no need to
+    walk the expressions for them)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                for stmt in block:
+                    if isinstance(stmt, ast.AST):
+                        yield stmt
+                        todo.append(stmt)
+
+
+def _walk(tree: ast.AST):
+    """Every node of a tree, depth first, without ``ast.walk``'s generator per node (about
+    twice as fast: the scan's cost is this walk)."""
+    todo = [tree]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    AST = ast.AST
+    while todo:
+        node = pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, AST):
+                push(value)
+            elif isinstance(value, list):
+                extend(v for v in value if isinstance(v, AST))
+
+
+def _bound_names(target: ast.AST) -> list[str]:
+    """Names an assignment target rebinds (``a``, ``a, *b``; not ``a.x`` or ``a[0]``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts[:10_000] for n in _bound_names(elt)]
+    return []
+
+
+def _aliases(trees: list[ast.Module]) -> set[str]:
     """Names bound by importing a protected module or something from it (``from vanishing
     import grading as _g`` makes ``_g`` protected)."""
     out: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(_python(source))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
+    for tree in trees:
+        for node in _statements(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.name.split(".")[0] in PROTECTED_MODULES:
@@ -161,23 +305,66 @@ def _aliases(sources: list[str]) -> set[str]:
     return out
 
 
-def scan_code(sources: Iterable[str], forbidden_paths: Iterable[str] = ()) -> list[str]:
-    """Static flags for code cells a student could edit."""
-    words = list(FORBIDDEN_WORDS) + [p for p in forbidden_paths if p and p != "/"]
-    flags: list[str] = []
-    sources = list(sources)
-    roots = set(PROTECTED_ROOTS) | _aliases(sources)
+def scan_code(
+    sources: Iterable[str],
+    forbidden_paths: Iterable[str] = (),
+    max_bytes: int | None = None,
+    max_seconds: float | None = None,
+) -> list[str]:
+    """Static flags for code cells a student could edit.
+
+    Linear in the size of the code, and bounded: at most ``max_bytes`` of code
+    (:data:`SCAN_MAX_BYTES`) and ``max_seconds`` (:data:`SCAN_MAX_SECONDS`) per call, i.e.
+    per notebook; beyond either the scan stops with the flag "code too large to scan"."""
+    max_bytes = SCAN_MAX_BYTES if max_bytes is None else max_bytes
+    max_seconds = SCAN_MAX_SECONDS if max_seconds is None else max_seconds
+    deadline = time.monotonic() + max_seconds
+    words = [w.lower() for w in FORBIDDEN_WORDS]
+    words += [p.lower() for p in forbidden_paths if p and p != "/"]
+    shown = [w for w in FORBIDDEN_WORDS] + [p for p in forbidden_paths if p and p != "/"]
+    flags: dict[str, None] = {}
+    stopped: list[str] = []
 
     def flag(msg: str) -> None:
-        if msg not in flags:
-            flags.append(msg)
+        if len(flags) < MAX_FLAGS:
+            flags.setdefault(msg, None)
+        else:
+            flags.setdefault(f"more than {MAX_FLAGS} flags; the rest not shown", None)
 
+    def out_of_time() -> bool:
+        if time.monotonic() > deadline:
+            if not stopped:
+                stopped.append(f"{TOO_LARGE} (stopped after {max_seconds:g} s)")
+            return True
+        return False
+
+    trees: list[ast.Module] = []
+    used = 0
     for source in sources:
+        size = len(source.encode("utf-8", "surrogatepass"))
+        if used + size > max_bytes:
+            stopped.append(f"{TOO_LARGE} (over {max_bytes:,} bytes of code; the rest skipped)")
+            break
+        used += size
+        if out_of_time():
+            break
         try:
-            tree = ast.parse(_python(source))
-        except SyntaxError:
+            tree, problem = _parse(source)
+        except _TooComplex:
+            flag("code too deeply nested to scan")
             continue
-        for node in ast.walk(tree):
+        if problem:
+            flag(problem)
+        if tree is not None:
+            trees.append(tree)
+    roots = set(PROTECTED_ROOTS) | _aliases(trees)
+
+    for tree in trees:
+        if stopped:
+            break
+        for count, node in enumerate(_walk(tree)):
+            if count % 4096 == 0 and out_of_time():
+                break
             targets: list[ast.AST] = []
             if isinstance(node, ast.Assign):
                 targets = node.targets
@@ -199,13 +386,18 @@ def scan_code(sources: Iterable[str], forbidden_paths: Iterable[str] = ()) -> li
                         flag(f"patches {_dotted(node.args[0])} with {node.func.id}()")
             if isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRS:
                 flag(f"uses {node.attr}")
-            if isinstance(node, ast.Attribute) and node.attr == "modules" and _root(node) == "sys":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "modules"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            ):
                 flag("uses sys.modules")
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 low = node.value.lower()
-                for w in words:
-                    if w.lower() in low:
-                        flag(f"refers to {w!r} (not accessible to student code)")
+                for w, name in zip(words, shown, strict=True):
+                    if w in low:
+                        flag(f"refers to {name!r} (not accessible to student code)")
         # top-level rebinding of the names the test cells use
         for stmt in tree.body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -225,11 +417,11 @@ def scan_code(sources: Iterable[str], forbidden_paths: Iterable[str] = ()) -> li
                     names = [stmt.name]
                 else:
                     tg = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    names = [n.id for t in tg for n in ast.walk(t) if isinstance(n, ast.Name)]
+                    names = [n for t in tg for n in _bound_names(t)]
                 for n in names:
                     if n in RELIED_ON:
                         flag(f"rebinds {n}")
-    return flags
+    return list(flags) + stopped[:1]
 
 
 def student_sources(nb: NotebookNode) -> list[str]:

@@ -382,23 +382,15 @@ class SandboxKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-class _CapOutput:
-    """Stop a runaway print loop from filling the grader's memory while the cell runs:
-    stream output beyond ``max_stream_chars`` per cell is dropped (``LimitOutput`` trims the
+from grader.caps import OutputCap  # noqa: E402 (the output cap lives in its own module)
+
+
+class _CapOutput(OutputCap):
+    """The output cap of :mod:`grader.caps`: every kind of output a cell sends (streams,
+    display data and images, results, errors, widget state) is capped while it arrives, at
+    ``c.GradingExecute.max_cell_output_bytes`` per cell and ``max_notebook_output_bytes``
+    per notebook, with a visible note where output was dropped (``LimitOutput`` trims the
     notebook further after the run)."""
-
-    max_stream_chars = 2_000_000
-
-    def output(self, outs, msg, display_id, cell_index):
-        if msg.get("msg_type") == "stream":
-            total = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
-            if total >= self.max_stream_chars:
-                return None
-            text = msg["content"].get("text", "")
-            room = self.max_stream_chars - total
-            if len(text) > room:
-                msg["content"]["text"] = text[:room] + "\n[output truncated by the grader]\n"
-        return super().output(outs, msg, display_id, cell_index)
 
 
 _WARNED: list[bool] = []
