@@ -364,3 +364,68 @@ LINEAR_BACKWARD = Exercise(
 )
 
 EXERCISES = [NUMERICAL_GRADIENT, REL_ERROR, LINEAR_BACKWARD]
+
+
+# --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
+# off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
+_MORE_MISTAKES = {
+    "numerical_gradient": {
+        "rows_only_1d_loop": Mistake(
+            "def numerical_gradient(f, x, eps=1e-6):\n    x = np.array(x, dtype=np.float64)\n    grad = np.zeros_like(x)\n    for i in range(len(x)):\n        old = x[i].copy()\n        x[i] = old + eps\n        fp = f(x)\n        x[i] = old - eps\n        fm = f(x)\n        x[i] = old\n        grad[i] = (fp - fm) / (2 * eps)\n    return grad\n",
+            "case: numerical_gradient(",
+        ),
+        "float32_result": Mistake(
+            "def numerical_gradient(f, x, eps=1e-6):\n    x = np.array(x, dtype=np.float64)\n    grad = np.zeros(x.shape, dtype=np.float32)\n    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + eps; fp = f(x)\n        x[i] = old - eps; fm = f(x)\n        x[i] = old\n        grad[i] = (fp - fm) / (2 * eps)\n    return grad\n",
+            "float32",
+        ),
+    },
+    "rel_error": {
+        "abs_difference_of_abs": Mistake(
+            "def rel_error(a, b, floor=1e-8):\n    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)\n    return float(np.max(np.abs(np.abs(a) - np.abs(b)) / np.maximum(np.abs(a) + np.abs(b), floor)))\n",
+            "case: rel_error(",
+        ),
+        "minimum_not_maximum": Mistake(
+            "def rel_error(a, b, floor=1e-8):\n    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)\n    return float(np.max(np.abs(a - b) / np.minimum(np.abs(a) + np.abs(b), floor)))\n",
+            "case: rel_error(",
+        ),
+        "keepdims_array": Mistake(
+            "def rel_error(a, b, floor=1e-8):\n    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)\n    return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor), keepdims=True)\n",
+            "case: rel_error(",
+        ),
+    },
+    "linear_backward": {
+        "no_transpose_dx": Mistake(
+            "def linear_backward(dout, x, W):\n    return dout @ W, x.T @ dout, dout.sum(axis=0)\n",
+            "ValueError",
+        ),
+        "db_float64_only": Mistake(
+            "def linear_backward(dout, x, W):\n    return dout @ W.T, x.T @ dout, dout.sum(axis=0, dtype=np.float64)\n",
+            "dtype",
+        ),
+        "dW_from_dx": Mistake(
+            "def linear_backward(dout, x, W):\n    dx = dout @ W.T\n    return dx, dx.T @ dout, dout.sum(axis=0)\n",
+            "case: linear_backward(",
+        ),
+    },
+}
+_MORE_ALTERNATIVES = {
+    "numerical_gradient": {
+        "flat_unravel_scaled": "def numerical_gradient(f, x, eps=1e-6):\n    base = np.array(x, dtype=np.float64)\n    grad = np.empty(base.shape)\n    for k in range(base.size):\n        i = np.unravel_index(k, base.shape)\n        xp, xm = base.copy(), base.copy()\n        xp[i] += eps\n        xm[i] -= eps\n        grad[i] = f(xp) * (0.5 / eps) - f(xm) * (0.5 / eps)\n    return grad\n",
+        "halves_first": 'def numerical_gradient(f, x, eps=1e-6):\n    x = x.copy()\n    g = np.zeros(x.shape, dtype=np.float64)\n    it = np.nditer(x, flags=["multi_index"])\n    for _ in it:\n        i = it.multi_index\n        v = x[i]\n        x[i] = v + eps; a = f(x)\n        x[i] = v - eps; b = f(x)\n        x[i] = v\n        g[i] = (a / 2 - b / 2) / eps\n    return g\n',
+    },
+    "rel_error": {
+        "reciprocal_inf_norm": "def rel_error(a, b, floor=1e-8):\n    a = np.asarray(a, dtype=float); b = np.asarray(b, dtype=float)\n    den = np.fmax(np.abs(b) + np.abs(a), floor)\n    r = np.abs(np.subtract(b, a)) * (1.0 / den)\n    return float(np.linalg.norm(r.ravel(), np.inf))\n",
+        "python_scalars_generator": "def rel_error(a, b, floor=1e-8):\n    a = np.atleast_1d(a).ravel().tolist(); b = np.atleast_1d(b).ravel().tolist()\n    return max(abs(p - q) / max(abs(p) + abs(q), floor) for p, q in zip(a, b))\n",
+    },
+    "linear_backward": {
+        "tensordot_outer_sum": "def linear_backward(dout, x, W):\n    dx = np.tensordot(dout, W, axes=([1], [1]))\n    dW = sum(np.outer(x[n], dout[n]) for n in range(x.shape[0]))\n    db = np.add.reduce(dout, axis=0)\n    return dx, dW, db\n",
+        "reversed_batch_loop_f32": "def linear_backward(dout, x, W):\n    dW = np.zeros_like(W)\n    db = np.zeros(dout.shape[1], dtype=dout.dtype)\n    for n in reversed(range(len(x))):\n        dW += x[n][:, None] * dout[n][None, :]\n        db += dout[n]\n    return (W @ dout.T).T, dW, db\n",
+    },
+}
+for _ex in EXERCISES:
+    for _name in (
+        _MORE_MISTAKES.get(_ex.cell, {}).keys() | _MORE_ALTERNATIVES.get(_ex.cell, {}).keys()
+    ):
+        assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
+    _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
+    _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))

@@ -347,3 +347,78 @@ CHAIN_GRADIENT_NORMS = Exercise(
 )
 
 EXERCISES = [SIGMOID_GRAD, TANH_GRAD, MAX_GRADIENT_FACTOR, CHAIN_GRADIENT_NORMS]
+
+
+# --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
+# off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
+_MORE_MISTAKES = {
+    "sigmoid_grad": {
+        "sigma_squared": Mistake(
+            "def sigmoid_grad(x):\n    return F.sigmoid(x) * (1 - F.sigmoid(-x))\n",
+            "case: sigmoid_grad(",
+        ),
+        "cosh_missing_half": Mistake(
+            "def sigmoid_grad(x):\n    return 0.25 / np.cosh(x) ** 2\n",
+            "case: sigmoid_grad(",
+        ),
+    },
+    "tanh_grad": {
+        "identity_without_inner_2x": Mistake(
+            "def tanh_grad(x):\n    return 4 * sigmoid_grad(x)\n",
+            "case: tanh_grad(",
+        ),
+        "tanh_of_square": Mistake(
+            "def tanh_grad(x):\n    return 1 - np.tanh(x ** 2)\n",
+            "case: tanh_grad(",
+        ),
+    },
+    "max_gradient_factor": {
+        "floor_division": Mistake(
+            "def max_gradient_factor(L, w=1.0):\n    return float((abs(w) // 4) ** L)\n",
+            "case: max_gradient_factor(",
+        ),
+        "half_not_quarter": Mistake(
+            "def max_gradient_factor(L, w=1.0):\n    return float((abs(w) / 2) ** L)\n",
+            "case: max_gradient_factor(",
+        ),
+    },
+    "chain_gradient_norms": {
+        "per_example_norm_sum": Mistake(
+            "def chain_gradient_norms(Ws, x, dout):\n    zs, h = [], x\n    for W in Ws:\n        z = h @ W; zs.append(z); h = F.sigmoid(z)\n    norms = np.zeros(len(Ws)); dh = dout\n    for l in range(len(Ws) - 1, -1, -1):\n        dh = (dh * sigmoid_grad(zs[l])) @ Ws[l].T\n        norms[l] = np.linalg.norm(dh, axis=1).sum()\n    return norms\n",
+            "case: chain_gradient_norms(",
+        ),
+        "divided_by_batch": Mistake(
+            "def chain_gradient_norms(Ws, x, dout):\n    zs, h = [], x\n    for W in Ws:\n        z = h @ W; zs.append(z); h = F.sigmoid(z)\n    norms = np.zeros(len(Ws)); dh = dout\n    for l in range(len(Ws) - 1, -1, -1):\n        dh = (dh * sigmoid_grad(zs[l])) @ Ws[l].T\n        norms[l] = np.linalg.norm(dh) / len(x)\n    return norms\n",
+            "case: chain_gradient_norms(",
+        ),
+        "dout_and_dx_both": Mistake(
+            "def chain_gradient_norms(Ws, x, dout):\n    zs, h = [], x\n    for W in Ws:\n        z = h @ W; zs.append(z); h = F.sigmoid(z)\n    norms = [np.linalg.norm(dout)]; dh = dout\n    for l in range(len(Ws) - 1, -1, -1):\n        dh = (dh * sigmoid_grad(zs[l])) @ Ws[l].T\n        norms.append(np.linalg.norm(dh))\n    return np.array(norms[::-1])\n",
+            "shape",
+        ),
+    },
+}
+_MORE_ALTERNATIVES = {
+    "sigmoid_grad": {
+        "sigma_times_sigma_minus": "def sigmoid_grad(x):\n    return F.sigmoid(x) * F.sigmoid(-x)\n",
+        "half_angle_tanh": "def sigmoid_grad(x):\n    t = np.tanh(x / 2)\n    return 0.25 * (1 - t) * (1 + t)\n",
+    },
+    "tanh_grad": {
+        "exp_sech_squared": "def tanh_grad(x):\n    return 4 / (np.exp(x) + np.exp(-x)) ** 2\n",
+        "logaddexp": "def tanh_grad(x):\n    return np.exp(1.3862943611198906 - 2 * np.logaddexp(x, -x))\n",
+    },
+    "max_gradient_factor": {
+        "log2_power": "def max_gradient_factor(L, w=1.0):\n    return 2.0 ** (L * (np.log2(abs(w)) - 2))\n",
+        "square_root_of_square": "def max_gradient_factor(L, w=1.0):\n    return float((w * w / 16) ** (L / 2))\n",
+    },
+    "chain_gradient_norms": {
+        "list_reversed_sigma_pair": "def chain_gradient_norms(Ws, x, dout):\n    zs, h = [], x\n    for W in Ws:\n        zs.append(np.dot(h, W)); h = F.sigmoid(zs[-1])\n    out, g = [], dout\n    for W, z in zip(reversed(Ws), reversed(zs)):\n        g = np.dot(g * (F.sigmoid(z) * F.sigmoid(-z)), W.T)\n        out.append(np.sqrt(np.sum(g * g)))\n    return np.array(out[::-1])\n",
+        "transposed_products_einsum_norm": 'def chain_gradient_norms(Ws, x, dout):\n    hs = [x]\n    for W in Ws:\n        hs.append(1 / (1 + np.exp(-(hs[-1] @ W))))\n    norms = np.empty(len(Ws))\n    g = dout.copy()\n    for l in range(len(Ws), 0, -1):\n        h = hs[l]\n        g = (Ws[l - 1] @ (g * h * (1 - h)).T).T\n        norms[l - 1] = np.sqrt(np.einsum("ij,ij->", g, g))\n    return norms\n',
+    },
+}
+for _ex in EXERCISES:
+    for _name in (
+        _MORE_MISTAKES.get(_ex.cell, {}).keys() | _MORE_ALTERNATIVES.get(_ex.cell, {}).keys()
+    ):
+        assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
+    _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
+    _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))

@@ -280,3 +280,46 @@ EXERCISES = [
         },
     ),
 ]
+
+
+# --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
+# off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
+_MORE_MISTAKES = {
+    "predict_std": {
+        "sigma_not_squared": Mistake(
+            'def predict_std(std_x, n, sigma_w, L, activation="linear"):\n    if L == 0:\n        return float(std_x)\n    g = np.sqrt(n * sigma_w)\n    return float(std_x * g * (g / (np.sqrt(2) if activation == "relu" else 1)) ** (L - 1))\n',
+            "case: predict_std(",
+        ),
+        "default_relu": Mistake(
+            'def predict_std(std_x, n, sigma_w, L, activation="relu"):\n    if L == 0:\n        return float(std_x)\n    g = np.sqrt(n) * sigma_w\n    return float(std_x * g * (g / (np.sqrt(2) if activation == "relu" else 1)) ** (L - 1))\n',
+            "case: predict_std(",
+        ),
+    },
+    "layer_stats": {
+        "per_unit_std_mean": Mistake(
+            'def layer_stats(Ws, x, dout, activation="tanh"):\n    f, fp = (lambda z: z, lambda z: np.ones_like(z)) if activation == "linear" else F.get(activation)\n    zs, hs, h = [], [], x\n    for W in Ws:\n        zs.append(h @ W); h = f(zs[-1]); hs.append(h)\n    gs, g = [], dout\n    for W, z in zip(Ws[::-1], zs[::-1]):\n        dz = g * fp(z); gs.append(np.std(dz, axis=0).mean()); g = dz @ W.T\n    return (np.array([h.mean() for h in hs]), np.array([np.std(h, axis=0).mean() for h in hs]),\n            np.array(gs[::-1]))\n',
+            "case: layer_stats(",
+        ),
+        "float32_results": Mistake(
+            'def layer_stats(Ws, x, dout, activation="tanh"):\n    f, fp = (lambda z: z, lambda z: np.ones_like(z)) if activation == "linear" else F.get(activation)\n    zs, hs, h = [], [], x\n    for W in Ws:\n        zs.append(h @ W); h = f(zs[-1]); hs.append(h)\n    gs, g = [], dout\n    for W, z in zip(Ws[::-1], zs[::-1]):\n        dz = g * fp(z); gs.append(np.std(dz)); g = dz @ W.T\n    mk = lambda v: np.array(v, dtype=np.float32)\n    return mk([h.mean() for h in hs]), mk([h.std() for h in hs]), mk(gs[::-1])\n',
+            "float32",
+        ),
+    },
+}
+_MORE_ALTERNATIVES = {
+    "predict_std": {
+        "variance_loop": 'import math\ndef predict_std(std_x, n, sigma_w, L, activation="linear"):\n    v = std_x * std_x\n    for l in range(L):\n        if activation == "relu" and l > 0:\n            v = v / 2\n        v = v * n * sigma_w ** 2\n    return math.sqrt(v)\n',
+        "exp_log_from_halvings": 'def predict_std(std_x, n, sigma_w, L, activation="linear"):\n    if L == 0:\n        return float(std_x)\n    halvings = L - 1 if activation == "relu" else 0\n    return float(std_x * np.exp(L * np.log(np.sqrt(n) * sigma_w) - halvings * np.log(2) / 2))\n',
+    },
+    "layer_stats": {
+        "moments_and_mean_of_means": 'def layer_stats(Ws, x, dout, activation="tanh"):\n    f, fp = (lambda z: z, lambda z: np.ones_like(z)) if activation == "linear" else F.get(activation)\n    zs, hs = [], []\n    h = x\n    for W in Ws:\n        zs.append(h @ W); h = f(zs[-1]); hs.append(h)\n    am = np.array([h.mean(axis=0).mean() for h in hs])\n    sd = np.array([np.sqrt(np.mean(h ** 2) - np.mean(h) ** 2) for h in hs])\n    gs = []\n    g = dout\n    for W, z in zip(Ws[::-1], zs[::-1]):\n        dz = g * fp(z)\n        gs.append(np.sqrt(np.mean(dz ** 2) - np.mean(dz) ** 2))\n        g = dz @ W.T\n    return am, sd, np.array(gs[::-1])\n',
+        "sum_over_size_two_pass": 'def layer_stats(Ws, x, dout, activation="tanh"):\n    acts = {"linear": (lambda z: z, lambda z: 0 * z + 1),\n            "tanh": (np.tanh, lambda z: 1 / np.cosh(z) ** 2),\n            "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0) * 1.0),\n            "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2)}\n    f, fp = acts[activation]\n    L = len(Ws)\n    am, sd, gs = np.zeros(L), np.zeros(L), np.zeros(L)\n    zs, h = [], x\n    for l, W in enumerate(Ws):\n        z = h @ W; zs.append(z); h = f(z)\n        am[l] = h.sum() / h.size\n        sd[l] = np.sqrt(((h - am[l]) ** 2).sum() / h.size)\n    g = dout\n    for l in reversed(range(L)):\n        dz = g * fp(zs[l])\n        gs[l] = np.sqrt(((dz - dz.mean()) ** 2).mean())\n        g = np.dot(dz, Ws[l].T)\n    return am, sd, gs\n',
+    },
+}
+for _ex in EXERCISES:
+    for _name in (
+        _MORE_MISTAKES.get(_ex.cell, {}).keys() | _MORE_ALTERNATIVES.get(_ex.cell, {}).keys()
+    ):
+        assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
+    _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
+    _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))

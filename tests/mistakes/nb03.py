@@ -336,3 +336,64 @@ EXERCISES = [
         },
     ),
 ]
+
+
+# --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
+# off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
+_MORE_MISTAKES = {
+    "learning_layers": {
+        "upper_median": Mistake(
+            "def learning_layers(update_ratio, threshold):\n    r = np.asarray(update_ratio)\n    out = np.zeros(r.shape[1], dtype=bool)\n    for l in range(r.shape[1]):\n        col = np.sort(r[~np.isnan(r[:, l]), l])\n        out[l] = col.size > 0 and col[col.size // 2] > threshold\n    return out\n",
+            "not the upper one",
+        ),
+        "int_not_bool": Mistake(
+            "def learning_layers(update_ratio, threshold):\n    return (np.nan_to_num(np.nanmedian(update_ratio, axis=0), nan=0.0) > threshold).astype(int)\n",
+            "bool",
+        ),
+        "global_median": Mistake(
+            "def learning_layers(update_ratio, threshold):\n    r = np.asarray(update_ratio)\n    return np.nanmedian(r) > threshold\n",
+            "case: learning_layers(",
+        ),
+    },
+    "steps_to_threshold": {
+        "argmax_without_any": Mistake(
+            'def steps_to_threshold(loss, threshold, window=1):\n    loss = np.asarray(loss, dtype=np.float64)\n    if window > len(loss):\n        return None\n    avg = np.convolve(loss, np.ones(window) / window, mode="valid")\n    return int(np.argmax(avg < threshold)) + window - 1\n',
+            "return None",
+        ),
+        "window_one_too_long": Mistake(
+            "def steps_to_threshold(loss, threshold, window=1):\n    loss = np.asarray(loss, dtype=np.float64)\n    for t in range(window - 1, len(loss)):\n        if loss[max(t - window, 0) : t + 1].mean() < threshold:\n            return t\n    return None\n",
+            "case: steps_to_threshold(",
+        ),
+    },
+    "final_accuracy_gap": {
+        "one_too_many": Mistake(
+            "def final_accuracy_gap(acc_a, acc_b, last=1):\n    return float(np.mean(acc_a[-last - 1:]) - np.mean(acc_b[-last - 1:]))\n",
+            "case: final_accuracy_gap(",
+        ),
+        "missing_minus_in_slice": Mistake(
+            "def final_accuracy_gap(acc_a, acc_b, last=1):\n    return float(np.mean(acc_a[last:]) - np.mean(acc_b[last:]))\n",
+            "case: final_accuracy_gap(",
+        ),
+    },
+}
+_MORE_ALTERNATIVES = {
+    "learning_layers": {
+        "statistics_median_per_column": "import statistics\ndef learning_layers(update_ratio, threshold):\n    out = []\n    for col in np.asarray(update_ratio).T:\n        valid = [v for v in col.tolist() if v == v]\n        out.append(bool(valid) and statistics.median(valid) > threshold)\n    return np.array(out, dtype=bool)\n",
+        "nanquantile": 'def learning_layers(update_ratio, threshold):\n    with np.errstate(all="ignore"):\n        med = np.nanquantile(update_ratio, 0.5, axis=0)\n    return np.nan_to_num(med, nan=-np.inf) > threshold\n',
+    },
+    "steps_to_threshold": {
+        "python_loop_isfinite": "import math\ndef steps_to_threshold(loss, threshold, window=1):\n    loss = list(np.asarray(loss, dtype=float))\n    for t in range(window - 1, len(loss)):\n        w = loss[t - window + 1 : t + 1]\n        if all(math.isfinite(v) for v in w) and sum(w) / window < threshold:\n            return t\n    return None\n",
+        "mean_slices_reversed": "def steps_to_threshold(loss, threshold, window=1):\n    loss = np.asarray(loss)\n    hits = [t for t in range(len(loss) - 1, window - 2, -1)\n            if np.mean(loss[t - window + 1 : t + 1]) < threshold]\n    return int(min(hits)) if hits else None\n",
+    },
+    "final_accuracy_gap": {
+        "fmean": "import statistics\ndef final_accuracy_gap(acc_a, acc_b, last=1):\n    return statistics.fmean(list(acc_a)[-last:]) - statistics.fmean(list(acc_b)[-last:])\n",
+        "difference_of_sums": "def final_accuracy_gap(acc_a, acc_b, last=1):\n    return float((np.sum(acc_a[len(acc_a) - last:]) - np.sum(acc_b[len(acc_b) - last:])) / last)\n",
+    },
+}
+for _ex in EXERCISES:
+    for _name in (
+        _MORE_MISTAKES.get(_ex.cell, {}).keys() | _MORE_ALTERNATIVES.get(_ex.cell, {}).keys()
+    ):
+        assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
+    _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
+    _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))

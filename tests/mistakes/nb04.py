@@ -517,3 +517,78 @@ DEAD_FRACTION = Exercise(
 )
 
 EXERCISES = [RELU_GRADS, ELU_AND_GRAD, GELU_AND_GRAD, DEAD_FRACTION]
+
+
+# --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
+# off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
+_MORE_MISTAKES = {
+    "relu_grads": {
+        "leaky_kink_zero": Mistake(
+            "def relu_grad(x):\n    return (x > 0).astype(x.dtype)\n\ndef leaky_relu_grad(x, alpha=0.01):\n    g = np.where(x > 0, 1.0, alpha)\n    g[x == 0] = 0.0\n    return g.astype(x.dtype)\n",
+            "the leaky ReLU's derivative is alpha",
+        ),
+        "heaviside_half": Mistake(
+            "def relu_grad(x):\n    return np.heaviside(x, 0.5).astype(x.dtype)\n\ndef leaky_relu_grad(x, alpha=0.01):\n    return np.where(x > 0, 1.0, alpha).astype(x.dtype)\n",
+            "not 0.5",
+        ),
+        "leaky_uses_minus_alpha": Mistake(
+            "def relu_grad(x):\n    return (x > 0).astype(x.dtype)\n\ndef leaky_relu_grad(x, alpha=0.01):\n    return np.where(x > 0, 1.0, -alpha).astype(x.dtype)\n",
+            "case: leaky_relu_grad(",
+        ),
+    },
+    "elu_and_grad": {
+        "elu_grad_at_zero_is_one": Mistake(
+            "def elu(x, alpha=1.0):\n    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)\n\ndef elu_grad(x, alpha=1.0):\n    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)\n",
+            "at x = 0",
+        ),
+        "grad_alpha_inside_exp": Mistake(
+            "def elu(x, alpha=1.0):\n    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)\n\ndef elu_grad(x, alpha=1.0):\n    return np.where(x > 0, 1.0, np.exp(alpha * np.minimum(x, 0))).astype(x.dtype)\n",
+            "case: elu_grad(",
+        ),
+    },
+    "gelu_and_grad": {
+        "k_not_cubed": Mistake(
+            "GELU_C = float(np.sqrt(2.0 / np.pi))\nGELU_K = 0.044715\n\ndef gelu(x):\n    return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_K * x ** 2)))\n\ndef gelu_grad(x):\n    t = np.tanh(GELU_C * (x + GELU_K * x ** 2))\n    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 2 * GELU_K * x)\n",
+            "case: gelu(",
+        ),
+        "grad_half_missing": Mistake(
+            "GELU_C = float(np.sqrt(2.0 / np.pi))\nGELU_K = 0.044715\n\ndef gelu(x):\n    return 0.5 * x * (1 + np.tanh(GELU_C * (x + GELU_K * x ** 3)))\n\ndef gelu_grad(x):\n    t = np.tanh(GELU_C * (x + GELU_K * x ** 3))\n    return 0.5 * (1 + t) + x * (1 - t * t) * GELU_C * (1 + 3 * GELU_K * x ** 2)\n",
+            "case: gelu_grad(",
+        ),
+    },
+    "dead_fraction": {
+        "integer_division": Mistake(
+            "def dead_fraction(h):\n    return float(np.sum(np.all(h == 0, axis=0)) // h.shape[1])\n",
+            "case: dead_fraction(",
+        ),
+        "sum_equals_zero": Mistake(
+            "def dead_fraction(h):\n    return float(np.mean(h.sum(axis=0) == 0))\n",
+            "sum to 0 but are not 0",
+        ),
+    },
+}
+_MORE_ALTERNATIVES = {
+    "relu_grads": {
+        "heaviside_and_where_typed": "def relu_grad(x):\n    x = np.asarray(x)\n    return np.heaviside(x, np.zeros((), dtype=x.dtype)).astype(x.dtype, copy=False)\n\ndef leaky_relu_grad(x, alpha=0.01):\n    x = np.asarray(x)\n    one = np.ones_like(x)\n    return np.where(x > 0, one, one * alpha)\n",
+        "sign_clip_and_mask_arithmetic": "def relu_grad(x):\n    return np.clip(np.sign(x), 0, 1)\n\ndef leaky_relu_grad(x, alpha=0.01):\n    m = (x > 0).astype(x.dtype)\n    return m + (1 - m) * x.dtype.type(alpha)\n",
+    },
+    "elu_and_grad": {
+        "expm1_masked_and_grad_from_elu": "def elu(x, alpha=1.0):\n    neg = np.minimum(x, 0)\n    return np.maximum(x, 0) + alpha * np.expm1(neg)\n\ndef elu_grad(x, alpha=1.0):\n    return np.where(x > 0, np.ones_like(x), elu(x, alpha) + alpha)\n",
+        "copy_then_boolean_index": "def elu(x, alpha=1.0):\n    out = np.array(x, copy=True)\n    m = out <= 0\n    out[m] = alpha * (np.exp(out[m]) - 1)\n    return out\n\ndef elu_grad(x, alpha=1.0):\n    out = np.ones_like(x)\n    m = x <= 0\n    out[m] = alpha * np.exp(x[m])\n    return out\n",
+    },
+    "gelu_and_grad": {
+        "sigmoid_form_float32_safe": "GELU_C = float(np.sqrt(2.0 / np.pi))\nGELU_K = 0.044715\n\ndef gelu(x):\n    u = GELU_C * x * (1 + GELU_K * x * x)\n    return x * F.sigmoid(2 * u)\n\ndef gelu_grad(x):\n    u = GELU_C * x * (1 + GELU_K * x * x)\n    s = F.sigmoid(2 * u)\n    du = GELU_C * (1 + 3 * GELU_K * x * x)\n    return s + 2 * x * s * (1 - s) * du\n",
+        "cosh_form": 'GELU_C = float(np.sqrt(2.0 / np.pi))\nGELU_K = 0.044715\n\ndef gelu(x):\n    return 0.5 * x + 0.5 * x * np.tanh(GELU_C * (x + GELU_K * x ** 3))\n\ndef gelu_grad(x):\n    u = GELU_C * (x + GELU_K * x ** 3)\n    with np.errstate(over="ignore"):\n        sech2 = 1 / np.cosh(u) ** 2\n    return 0.5 + 0.5 * np.tanh(u) + 0.5 * x * sech2 * GELU_C * (1 + 3 * GELU_K * x ** 2)\n',
+    },
+    "dead_fraction": {
+        "count_over_shape": "def dead_fraction(h):\n    dead = 0\n    for j in range(h.shape[1]):\n        if not np.any(h[:, j]):\n            dead += 1\n    return dead / h.shape[1]\n",
+        "abs_max": "def dead_fraction(h):\n    return float((np.abs(h).max(axis=0) == 0).mean())\n",
+    },
+}
+for _ex in EXERCISES:
+    for _name in (
+        _MORE_MISTAKES.get(_ex.cell, {}).keys() | _MORE_ALTERNATIVES.get(_ex.cell, {}).keys()
+    ):
+        assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
+    _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
+    _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))
