@@ -296,6 +296,10 @@ _MORE_MISTAKES = {
         ),
     },
     "layer_stats": {
+        "sigmoid_with_tanh_slope": Mistake(
+            'def layer_stats(Ws, x, dout, activation="tanh"):\n    f = {"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0), "sigmoid": F.sigmoid}[activation]\n    fp = {"linear": lambda z: np.ones_like(z), "relu": lambda z: (z > 0) * 1.0}.get(activation, lambda z: 1 - np.tanh(z) ** 2)\n    zs, hs, h = [], [], x\n    for W in Ws:\n        zs.append(h @ W); h = f(zs[-1]); hs.append(h)\n    gs, g = [], dout\n    for W, z in zip(Ws[::-1], zs[::-1]):\n        dz = g * fp(z); gs.append(np.std(dz)); g = dz @ W.T\n    return np.array([h.mean() for h in hs]), np.array([h.std() for h in hs]), np.array(gs[::-1])\n',
+            "uses tanh's slope",
+        ),
         "per_unit_std_mean": Mistake(
             'def layer_stats(Ws, x, dout, activation="tanh"):\n    f, fp = (lambda z: z, lambda z: np.ones_like(z)) if activation == "linear" else F.get(activation)\n    zs, hs, h = [], [], x\n    for W in Ws:\n        zs.append(h @ W); h = f(zs[-1]); hs.append(h)\n    gs, g = [], dout\n    for W, z in zip(Ws[::-1], zs[::-1]):\n        dz = g * fp(z); gs.append(np.std(dz, axis=0).mean()); g = dz @ W.T\n    return (np.array([h.mean() for h in hs]), np.array([np.std(h, axis=0).mean() for h in hs]),\n            np.array(gs[::-1]))\n',
             "case: layer_stats(",
