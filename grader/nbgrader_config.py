@@ -71,6 +71,10 @@ c.GradingExecute.sandbox = "auto"
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 # Bound what a runaway print loop or a deep traceback can write into the graded notebook.
+# All output a cell sends (streams, display data and images, results, errors, widget state)
+# is capped while it arrives (grader.caps.OutputCap, in GradingExecute), with a note.
+c.GradingExecute.max_cell_output_bytes = 2_000_000
+c.GradingExecute.max_notebook_output_bytes = 10_000_000
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 60
 
@@ -87,9 +91,12 @@ c.IgnorePattern.pattern = (
 c.OverwriteCells.add_missing_cells = True
 
 # --- feedback and late work ---------------------------------------------------------------
-# Feedback shows each test's failure message, but not the hidden tests nor their tracebacks.
+# Feedback shows each test's failure message, but not the hidden tests nor their tracebacks
+# (nor hidden test lines that student code printed); what the student controls is bounded in
+# size and time and sanitised (no script, no event handler) before it is rendered.
 c.GenerateFeedback.preprocessors = [
     "grader.feedback.HideHiddenTests",
+    "grader.feedback.SafeFeedback",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
