@@ -7,7 +7,7 @@ the status, and the flags (substrings) the export must show. Cases that need a l
 
 Every runaway case stops by itself at a size this machine survives, even without the
 sandbox: the memory bomb at 3 GB, the process bomb at 300 processes that exit after 2 s,
-the print flood at 10**7 short lines.
+the print flood at 10**7 short lines, the display and error floods at 50 MB each.
 """
 
 from __future__ import annotations
@@ -327,6 +327,103 @@ def forged_console(ctx):
     return _files(_with(ctx, "rel_error", FORGE_CONSOLE))
 
 
+DISPLAY_FLOOD = """
+import base64 as _b64, os as _os
+from IPython.display import display as _display
+_png = _b64.b64encode(_os.urandom(750_000)).decode()  # 1 MB of base64, not a real image
+for _i in range(50):  # 50 MB of display data, in the same cell: stops by itself
+    _display({"image/png": _png, "text/plain": f"image {_i}"}, raw=True)
+"""
+
+
+def display_flood(ctx):
+    return _files(_with(ctx, "numerical_gradient", DISPLAY_FLOOD))
+
+
+ERROR_FLOOD = """
+def rel_error(a, b, floor=1e-8):
+    import sys
+    sys.stdout.write("noise\\n" * 1_000_000)  # 6 MB on stdout first, then a 50 MB error
+    raise ValueError("E" * 50_000_000)
+"""
+
+
+def error_flood(ctx):
+    # the test cell of rel_error fails with a 50 MB error after 6 MB of stdout: capped, it
+    # must still count as a failure (0 of 2 points)
+    return _files(_with(ctx, "rel_error", ERROR_FLOOD, where="replace"))
+
+
+SCAN_BOMB = "x = 1\n" + "x?\n" * 2000  # IPython's transformation is quadratic in these lines
+
+
+def scan_bomb(ctx):
+    # a test cell, unlocked by the student and filled with IPython help requests: the static
+    # scan reads it (took 187 s before it was bounded); OverwriteCells then restores the test
+    nb = copy_nb(ctx["source"])
+    t = cell(nb, "test_linear_backward")
+    t.metadata["nbgrader"]["locked"] = False
+    t.source = SCAN_BOMB
+    return _files(nb)
+
+
+def bracket_answer(ctx):
+    # a written answer that makes markdown rendering quadratic (took 45-96 s per student)
+    nb = copy_nb(ctx["source"])
+    cell(nb, "written_step_size").source = "My answer: " + "[" * 96_000 + "]" * 96_000
+    return _files(nb)
+
+
+ECHO_HIDDEN = """
+_stash = []
+def rel_error(a, b, floor=1e-8):
+    _src = get_ipython().user_ns["In"][-1]  # the running test cell, hidden tests included
+    if not _stash:
+        print(_src)
+        print(repr(_src))
+        _stash.append(_src)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
+
+
+def linear_backward(dout, x, W):
+    raise ValueError(get_ipython().user_ns["In"][-1])
+"""
+
+
+def echo_hidden(ctx):
+    # prints the running test cell and raises with it as the message (test_linear_backward
+    # fails: 5 of 8); a later cell prints the copy kept in a global
+    nb = _with(ctx, "rel_error", ECHO_HIDDEN, where="replace")
+    nb = copy_nb(nb)
+    cell(nb, "linear_backward").source = ""
+    index = next(i for i, c in enumerate(nb.cells) if meta(c).get("grade_id") == "test_rel_error")
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell("print(_stash[0] if _stash else '')"))
+    return _files(nb)
+
+
+XSS = "alert('VG-XSS')"
+HTML_SCRIPT = f"""
+from IPython.display import HTML as _HTML, Javascript as _JS, Markdown as _MD, display as _d
+_d(_HTML('<b>bold</b><script>{XSS}</script><img src=x onerror="{XSS}">'
+         '<a href="javascript:{XSS}">link</a><iframe src="javascript:{XSS}"></iframe>'))
+_d(_JS("{XSS}"))
+_d(_MD("<script>{XSS}</script> [md](javascript:{XSS})"))
+_d({{"image/png": '"><script>{XSS}</script>', "text/plain": "img"}}, raw=True)
+_d({{"image/png": "iVBORw0KGgo=", "text/plain": "img"}},
+   metadata={{"image/png": {{"width": "1 onload={XSS}"}}}}, raw=True)
+"""
+
+
+def html_script(ctx):
+    nb = _with(ctx, "rel_error", HTML_SCRIPT)
+    cell(nb, "written_step_size").source = (
+        f'Truncation vs rounding. <script>{XSS}</script> <img src=x onerror="{XSS}">'
+        f" [click](javascript:{XSS})"
+    )
+    return _files(nb)
+
+
 def late(ctx):
     files = _files(ctx["source"])
     files["timestamp.txt"] = ctx["late_timestamp"]
@@ -395,7 +492,17 @@ CASES: dict[str, Case] = {
     ),
     "notebook_is_a_folder": Case(notebook_is_a_folder, 0.0, flags=["invalid notebook (scored 0)"]),
     "forged_console": Case(forged_console, MAX, sandbox_only="nothing reaches the console"),
+    "display_flood": Case(display_flood, MAX),
+    "error_flood": Case(error_flood, 6.0),
+    "scan_bomb": Case(scan_bomb, MAX, flags=["checksum mismatch): test_linear_backward"]),
+    "bracket_answer": Case(bracket_answer, MAX),
+    "echo_hidden": Case(echo_hidden, 5.0),
+    "html_script": Case(html_script, MAX),
 }
+#: cases whose feedback the corpus test generates and checks (size, time, content)
+FEEDBACK_CASES = (
+    "solution", "display_flood", "error_flood", "bracket_answer", "echo_hidden", "html_script",
+)  # fmt: skip
 
 
 def context(root: Path, repo: Path, port: int, late_timestamp: str) -> dict:

@@ -2,13 +2,16 @@
 
 ``python -m grader autograde --jobs 2 --timeout 10`` grades every case of the corpus in a
 throw-away course; ``python -m grader export`` writes the table. Then, per student: the
-score, the status (and the failure's reason) and the flags. With the sandbox (Linux, root:
+score, the status (and the failure's reason) and the flags; for the cases of
+``corpus.FEEDBACK_CASES`` the feedback is generated too (one student at a time, timed) and
+checked: bounded in size and time, no hidden test line, no live script. With the sandbox (Linux, root:
 CI) the tests also check what it contained: memory, processes, writes, reads, network.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import os
 import shutil
 import socket
@@ -66,9 +69,13 @@ class Listener:
 
 
 class Batch:
-    def __init__(self, root, course, result, rows, listener, seconds):
+    def __init__(self, root, course, result, rows, listener, seconds, feedback):
         self.root, self.course, self.result = root, course, result
         self.rows, self.listener, self.seconds = rows, listener, seconds
+        self.feedback = feedback  # {student: (seconds, path of the HTML)}
+
+    def autograded(self, student: str) -> Path:
+        return self.course.directory("autograded", student, NB00) / f"{NB00}.ipynb"
 
     def outputs(self, student: str) -> str:
         path = self.course.directory("autograded", student, NB00) / f"{NB00}.ipynb"
@@ -111,7 +118,14 @@ def batch(tmp_path_factory) -> Batch:
     with open(root / "grades.csv") as fh:
         rows = {r["student_id"]: r for r in csv.DictReader(fh)}
     listener.close()
-    return Batch(root, course, result, rows, listener, seconds)
+    feedback = {}
+    for name in corpus.FEEDBACK_CASES:
+        start = time.perf_counter()
+        course.feedback(NB00, name)
+        took = time.perf_counter() - start
+        feedback[name] = (took, course.directory("feedback", name, NB00) / f"{NB00}.html")
+        print(f"feedback for {name}: {took:.1f} s, {feedback[name][1].stat().st_size:,} bytes")
+    return Batch(root, course, result, rows, listener, seconds, feedback)
 
 
 def test_the_batch_completes_and_reports_the_failures(batch):
@@ -167,6 +181,122 @@ def test_the_output_flood_is_capped(batch):
     path = batch.course.directory("autograded", "print_flood", NB00) / f"{NB00}.ipynb"
     assert path.stat().st_size < 1_000_000  # 50 MB were printed
     assert batch.outputs("print_flood").count("spam") <= 500
+
+
+CAP_NOTE = "[output truncated by the grader:"
+
+
+def _notes(nb) -> str:
+    return "\n".join(
+        str(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+
+
+@pytest.mark.parametrize("name", ["print_flood", "display_flood", "error_flood"])
+def test_every_kind_of_output_is_capped_with_a_note(batch, name):
+    # 50 MB of stdout, of display data (images) and of an error, each in one cell: the
+    # notebook keeps at most 2 MB per cell (grader.caps), and says so
+    path = batch.autograded(name)
+    assert path.stat().st_size < 3_000_000, path.stat().st_size
+    nb = nbformat.read(path, as_version=4)
+    assert CAP_NOTE in _notes(nb)
+
+
+def test_a_capped_error_still_fails_its_test_cell(batch):
+    nb = nbformat.read(batch.autograded("error_flood"), as_version=4)
+    test = corpus.cell(nb, "test_rel_error")
+    errors = [o for o in test.outputs if o.output_type == "error"]
+    assert errors and len(errors[0].evalue) < 2_000_000
+    assert float(batch.rows["error_flood"]["score"]) == 6.0  # 2 points of rel_error lost
+
+
+def test_the_static_scan_is_bounded(batch):
+    from grader.integrity import scan_code, student_sources
+
+    path = batch.course.directory("submitted", "scan_bomb", NB00) / f"{NB00}.ipynb"
+    sources = student_sources(nbformat.read(path, as_version=4))
+    assert corpus.SCAN_BOMB in sources
+    start = time.perf_counter()
+    flags = scan_code(sources)
+    assert time.perf_counter() - start < 5, flags  # 187 s before the scan was bounded
+
+
+@pytest.mark.parametrize("name", corpus.FEEDBACK_CASES)
+def test_feedback_is_bounded_in_size_and_time(batch, name):
+    seconds, path = batch.feedback[name]
+    assert path.exists(), path
+    assert path.stat().st_size < 6_000_000, path.stat().st_size  # 200 MB before the caps
+    assert seconds < 30, seconds  # 45-96 s for the bracket answer before
+
+
+def _hidden_lines(batch) -> list[str]:
+    """Hidden test lines of notebook 00 that appear nowhere in the release."""
+    from grader.feedback import hidden_lines
+
+    source = nbformat.read(batch.root / "source" / NB00 / f"{NB00}.ipynb", as_version=4)
+    release = nbformat.read(batch.root / "release" / NB00 / f"{NB00}.ipynb", as_version=4)
+    visible = "\n".join(c.source for c in release.cells)
+    return sorted(h for h in hidden_lines(source) if len(h) >= 12 and h not in visible)
+
+
+@pytest.mark.parametrize("name", corpus.FEEDBACK_CASES)
+def test_no_hidden_test_line_in_feedback(batch, name):
+    hidden = _hidden_lines(batch)
+    assert len(hidden) >= 10
+    text = html.unescape(batch.feedback[name][1].read_text())
+    shown = [h for h in hidden if h in text]
+    assert not shown, shown[:5]
+    if name == "echo_hidden":  # the echo did happen: the autograded outputs have the lines
+        nb = nbformat.read(batch.autograded(name), as_version=4)
+        outputs = "\n".join(
+            str(o.get("text", "")) + str(o.get("evalue", ""))
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+        )
+        assert any(h in outputs for h in hidden)
+
+
+def _live_code(page: str) -> list[str]:
+    """What in an HTML page would run script: <script> bodies, on* attributes,
+    javascript: URLs, frames."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Parser(HTMLParser):
+        in_script = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag in {"iframe", "object", "embed", "frame"}:
+                found.append(f"<{tag}>")
+            for key, value in attrs:
+                value = (value or "").strip().lower()
+                if key.startswith("on") or value.startswith(("javascript:", "vbscript:")):
+                    found.append(f"<{tag} {key}={value[:60]}>")
+            self.in_script = tag == "script"
+
+        def handle_endtag(self, tag):
+            self.in_script = False
+
+        def handle_data(self, data):
+            if self.in_script and "VG-XSS" in data:
+                found.append(f"<script>{data[:60]}")
+
+    Parser().feed(page)
+    return found
+
+
+def test_no_live_script_in_feedback(batch):
+    page = batch.feedback["html_script"][1].read_text()
+    assert "bold" in page  # the harmless part of the HTML output is shown
+    assert not _live_code(page), _live_code(page)
+    # the same scripts as the feedback of a plain solution: the template's own
+    clean = batch.feedback["solution"][1].read_text()
+    assert page.count("<script") == clean.count("<script")
 
 
 @needs_sandbox
