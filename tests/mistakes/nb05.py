@@ -13,9 +13,95 @@ def he_cell(body: str) -> str:
     return "def he_normal(shape, rng):\n" + body.strip("\n") + "\n"
 
 
+AUD_XAVIER_UNIFORM_TRANSPOSED_DRAW_VIEWED_BACK = """
+def xavier_uniform(shape, rng):
+    fan_in, fan_out = shape
+    a = np.sqrt(6 / sum(shape))
+    return rng.uniform(-a, a, size=(fan_out, fan_in)).T
+"""
+
+AUD_XAVIER_UNIFORM_FLAT_UNIT_DRAWS_RESHAPED = """
+def xavier_uniform(shape, rng):
+    n = shape[0] * shape[1]
+    u = rng.random(n).reshape(shape[0], shape[1])
+    return (u - 0.5) * (2 * (6 / (shape[0] + shape[1])) ** 0.5)
+"""
+
+AUD_XAVIER_UNIFORM_SQRT_OF_THE_NUMERATOR_ONLY = """
+def xavier_uniform(shape, rng):
+    fan_in, fan_out = shape
+    a = np.sqrt(6) / (fan_in + fan_out)
+    return rng.uniform(-a, a, size=(fan_in, fan_out))
+"""
+
+AUD_XAVIER_UNIFORM_DRAWS_FROM_ZERO_TO_A = """
+def xavier_uniform(shape, rng):
+    fan_in, fan_out = shape
+    a = np.sqrt(6 / (fan_in + fan_out))
+    return rng.uniform(0, a, size=(fan_in, fan_out))
+"""
+
+AUD_XAVIER_UNIFORM_CALLS_THE_STANDARD_UNIFORM_OF_NOTEBOOK_02 = """
+from vanishing.experiments import causes
+
+
+def xavier_uniform(shape, rng):
+    fan_in, fan_out = shape
+    return causes.standard_uniform(shape, gain=np.sqrt(6 * fan_in / (fan_in + fan_out)), rng=rng)
+"""
+
+AUD_HE_NORMAL_BOX_MULLER = """
+def he_normal(shape, rng):
+    fan_in, fan_out = shape
+    u1 = 1.0 - rng.random((fan_in, fan_out))  # in (0, 1]: log stays finite
+    u2 = rng.random((fan_in, fan_out))
+    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return z * np.sqrt(2.0 / fan_in)
+"""
+
+AUD_HE_NORMAL_TRANSPOSED_DRAW_VIEWED_BACK = """
+def he_normal(shape, rng):
+    return rng.normal(0.0, 1.0, size=shape[::-1]).T / np.sqrt(shape[0] / 2)
+"""
+
+AUD_HE_NORMAL_STD_PASSED_AS_THE_MEAN = """
+def he_normal(shape, rng):
+    return rng.normal(np.sqrt(2 / shape[0]), size=shape)
+"""
+
+AUD_HE_NORMAL_SQRT_OF_THE_NUMERATOR_ONLY = """
+def he_normal(shape, rng):
+    fan_in, fan_out = shape
+    return rng.normal(0.0, np.sqrt(2) / fan_in, size=(fan_in, fan_out))
+"""
+
+AUD_HE_NORMAL_FLAT_ARRAY = """
+def he_normal(shape, rng):
+    fan_in, fan_out = shape
+    return rng.normal(0.0, np.sqrt(2 / fan_in), size=fan_in * fan_out)
+"""
+
+AUD_HE_NORMAL_CALLS_RANDOM_CHAIN = """
+from vanishing.experiments import causes
+
+
+def he_normal(shape, rng):
+    return causes.random_chain(1, shape[0], widths=list(shape), scale=np.sqrt(2), rng=rng)[0]
+"""
+
 XAVIER_UNIFORM = Exercise(
     cell="xavier_uniform",
     mistakes={
+        "calls_the_standard_uniform_of_notebook_02": Mistake(
+            AUD_XAVIER_UNIFORM_CALLS_THE_STANDARD_UNIFORM_OF_NOTEBOOK_02,
+            "causes.standard_uniform is off limits",
+        ),
+        "draws_from_zero_to_a": Mistake(
+            AUD_XAVIER_UNIFORM_DRAWS_FROM_ZERO_TO_A, "centre the distribution at 0"
+        ),
+        "sqrt_of_the_numerator_only": Mistake(
+            AUD_XAVIER_UNIFORM_SQRT_OF_THE_NUMERATOR_ONLY, "expected 0.004 for shape (400, 100)"
+        ),
         "fan_in_only": Mistake(
             code=xavier_cell("""
     fan_in, fan_out = shape
@@ -71,6 +157,8 @@ XAVIER_UNIFORM = Exercise(
         ),
     },
     alternatives={
+        "flat_unit_draws_reshaped": AUD_XAVIER_UNIFORM_FLAT_UNIT_DRAWS_RESHAPED,
+        "transposed_draw_viewed_back": AUD_XAVIER_UNIFORM_TRANSPOSED_DRAW_VIEWED_BACK,
         "scaled_unit_interval": xavier_cell("""
     a = np.sqrt(6 / (shape[0] + shape[1]))
     return a * (2 * rng.random(shape) - 1)
@@ -95,6 +183,16 @@ def xavier_uniform(shape, rng):
 HE_NORMAL = Exercise(
     cell="he_normal",
     mistakes={
+        "calls_random_chain": Mistake(
+            AUD_HE_NORMAL_CALLS_RANDOM_CHAIN, "causes.random_chain is off limits"
+        ),
+        "flat_array": Mistake(AUD_HE_NORMAL_FLAT_ARRAY, "expected shape (400, 100)"),
+        "sqrt_of_the_numerator_only": Mistake(
+            AUD_HE_NORMAL_SQRT_OF_THE_NUMERATOR_ONLY, "expected 0.005 for shape (400, 100)"
+        ),
+        "std_passed_as_the_mean": Mistake(
+            AUD_HE_NORMAL_STD_PASSED_AS_THE_MEAN, "centre the distribution at 0"
+        ),
         "fan_out_mode": Mistake(
             code=he_cell("""
     fan_in, fan_out = shape
@@ -143,6 +241,8 @@ HE_NORMAL = Exercise(
         ),
     },
     alternatives={
+        "transposed_draw_viewed_back": AUD_HE_NORMAL_TRANSPOSED_DRAW_VIEWED_BACK,
+        "box_muller": AUD_HE_NORMAL_BOX_MULLER,
         "standard_normal_scaled": he_cell("""
     return rng.standard_normal(shape) * np.sqrt(2 / shape[0])
 """),

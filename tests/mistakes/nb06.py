@@ -333,10 +333,151 @@ def batchnorm_backward(dout, x, gamma, eps=1e-5):
     return dx, np.sum(dout * xhat, axis=0), np.sum(dout, axis=0)
 """
 
+AUD_BATCHNORM_FORWARD_FOLDED_AFFINE_MAP = """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train", momentum=0.1,
+                      eps=1e-5):
+    if mode == "train":
+        n = len(x)
+        mean = np.sum(x, axis=0) / n
+        var = np.sum((x - mean) ** 2, axis=0) / n
+        mu, sigma2 = mean, var
+        new_mean = running_mean + momentum * (mean - running_mean)
+        new_var = running_var + momentum * (var * (n / (n - 1)) - running_var)
+    else:
+        mu, sigma2 = running_mean, running_var
+        new_mean, new_var = running_mean.copy(), running_var.copy()
+    scale = gamma / np.sqrt(sigma2 + eps)
+    out = x * scale + (beta - mu * scale)
+    return out, new_mean, new_var, None
+"""
+
+AUD_BATCHNORM_FORWARD_MOMENTUM_HARD_CODED = """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train", momentum=0.1,
+                      eps=1e-5):
+    if mode == "train":
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        out = gamma * (x - mean) / np.sqrt(var + eps) + beta
+        n = x.shape[0]
+        return out, 0.9 * running_mean + 0.1 * mean, 0.9 * running_var + 0.1 * var * n / (n - 1), None
+    out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+    return out, running_mean, running_var, None
+"""
+
+AUD_BATCHNORM_FORWARD_EPS_HARD_CODED = """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train", momentum=0.1,
+                      eps=1e-5):
+    if mode == "train":
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        out = gamma * (x - mean) / np.sqrt(var + 1e-5) + beta
+        n = x.shape[0]
+        v = var * n / (n - 1)
+        return out, (1 - momentum) * running_mean + momentum * mean, (1 - momentum) * running_var + momentum * v, None
+    out = gamma * (x - running_mean) / np.sqrt(running_var + 1e-5) + beta
+    return out, running_mean, running_var, None
+"""
+
+AUD_BATCHNORM_FORWARD_CENTRES_X_IN_PLACE = """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train", momentum=0.1,
+                      eps=1e-5):
+    if mode == "train":
+        n = x.shape[0]
+        mean = x.mean(axis=0)
+        xc = x
+        xc -= mean
+        var = (xc ** 2).mean(axis=0)
+        out = gamma * xc / np.sqrt(var + eps) + beta
+        return (out, (1 - momentum) * running_mean + momentum * mean,
+                (1 - momentum) * running_var + momentum * var * n / (n - 1), None)
+    out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+    return out, running_mean, running_var, None
+"""
+
+AUD_BATCHNORM_FORWARD_BESSEL_FACTOR_INVERTED = """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train", momentum=0.1,
+                      eps=1e-5):
+    if mode == "train":
+        n = x.shape[0]
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        out = gamma * (x - mean) / np.sqrt(var + eps) + beta
+        return (out, (1 - momentum) * running_mean + momentum * mean,
+                (1 - momentum) * running_var + momentum * var * (n - 1) / n, None)
+    out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+    return out, running_mean, running_var, None
+"""
+
+AUD_BATCHNORM_BACKWARD_CENTRED_INPUTS_AND_CUBED_INVERSE_STD = """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    xc = x - x.mean(axis=0)
+    var = np.einsum("nd,nd->d", xc, xc) / n
+    r = 1.0 / np.sqrt(var + eps)
+    g = dout * gamma
+    dx = r * (g - g.mean(axis=0)) - xc * r ** 3 * (g * xc).mean(axis=0)
+    return dx, (dout * xc).sum(axis=0) * r, dout.sum(axis=0)
+"""
+
+AUD_BATCHNORM_BACKWARD_JACOBIAN_PER_UNIT = """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N, D = x.shape
+    dx = np.empty((N, D))
+    dgamma = np.empty(D)
+    for d in range(D):
+        mu = x[:, d].mean()
+        s = np.sqrt(((x[:, d] - mu) ** 2).mean() + eps)
+        xhat = (x[:, d] - mu) / s
+        J = (np.eye(N) - 1.0 / N - np.outer(xhat, xhat) / N) / s  # d xhat_m / d x_n (symmetric)
+        dx[:, d] = J.T @ (gamma[d] * dout[:, d])
+        dgamma[d] = dout[:, d] @ xhat
+    return dx, dgamma, dout.sum(axis=0)
+"""
+
+AUD_BATCHNORM_BACKWARD_EPS_HARD_CODED = """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    mean = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + 1e-5)
+    xhat = (x - mean) * inv_std
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+"""
+
+AUD_BATCHNORM_BACKWARD_EPS_OUTSIDE_THE_SQUARE_ROOT = """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    mean = x.mean(axis=0)
+    inv_std = 1.0 / (x.std(axis=0) + eps)
+    xhat = (x - mean) * inv_std
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+"""
+
+AUD_BATCHNORM_BACKWARD_VARIANCE_TERM_ADDED = """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    mean = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - mean) * inv_std
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) + xhat * (g * xhat).mean(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+"""
+
 EXERCISES = [
     Exercise(
         cell="batchnorm_forward",
         mistakes={
+            "bessel_factor_inverted": Mistake(
+                AUD_BATCHNORM_FORWARD_BESSEL_FACTOR_INVERTED,
+                "new_running_var (training mode, the 4x2 batch of the text)",
+            ),
+            "centres_x_in_place": Mistake(
+                AUD_BATCHNORM_FORWARD_CENTRES_X_IN_PLACE, "changed its input `x` in place"
+            ),
+            "eps_hard_coded": Mistake(
+                AUD_BATCHNORM_FORWARD_EPS_HARD_CODED, "use the eps argument (4 here)"
+            ),
+            "momentum_hard_coded": Mistake(
+                AUD_BATCHNORM_FORWARD_MOMENTUM_HARD_CODED, "use the momentum argument (0.5 here)"
+            ),
             "unbiased_variance_in_the_normalisation": Mistake(
                 FWD_UNBIASED_NORM, "BIASED batch variance"
             ),
@@ -365,6 +506,7 @@ EXERCISES = [
             "calls_the_package": Mistake(FWD_CALLS_PACKAGE, "is off limits"),
         },
         alternatives={
+            "folded_affine_map": AUD_BATCHNORM_FORWARD_FOLDED_AFFINE_MAP,
             "one_pass_variance_and_ddof": FWD_ONE_PASS,
             "keepdims_and_explicit_sums": FWD_KEEPDIMS,
             "loop_over_units": FWD_PER_UNIT,
@@ -373,6 +515,17 @@ EXERCISES = [
     Exercise(
         cell="batchnorm_backward",
         mistakes={
+            "variance_term_added": Mistake(
+                AUD_BATCHNORM_BACKWARD_VARIANCE_TERM_ADDED,
+                "dx (the 4x2 case worked out above, eps=0)",
+            ),
+            "eps_outside_the_square_root": Mistake(
+                AUD_BATCHNORM_BACKWARD_EPS_OUTSIDE_THE_SQUARE_ROOT,
+                "dx (one unit, x = [1, 3, 5, 7], dout = [1, 0, 0, 0], gamma = 2, eps=4)",
+            ),
+            "eps_hard_coded": Mistake(
+                AUD_BATCHNORM_BACKWARD_EPS_HARD_CODED, "dx (the 4x2 case worked out above, eps=0)"
+            ),
             "no_term_through_the_mean": Mistake(
                 BWD_NO_MEAN_TERM, "term that comes through the batch mean"
             ),
@@ -392,6 +545,8 @@ EXERCISES = [
             "numerical_gradient": Mistake(BWD_NUMERICAL, "numerical_gradient is off limits"),
         },
         alternatives={
+            "jacobian_per_unit": AUD_BATCHNORM_BACKWARD_JACOBIAN_PER_UNIT,
+            "centred_inputs_and_cubed_inverse_std": AUD_BATCHNORM_BACKWARD_CENTRED_INPUTS_AND_CUBED_INVERSE_STD,
             "computational_graph": BWD_GRAPH,
             "sums_and_one_pass_variance": BWD_SUMS,
             "through_dvar_and_dmean": BWD_PAPER,
