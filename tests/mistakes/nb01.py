@@ -364,7 +364,7 @@ _MORE_MISTAKES = {
     },
     "tanh_grad": {
         "identity_without_inner_2x": Mistake(
-            "def tanh_grad(x):\n    return 4 * sigmoid_grad(x)\n",
+            "def tanh_grad(x):\n    s = F.sigmoid(x)\n    return 4 * s * (1 - s)\n",
             "case: tanh_grad(",
         ),
         "tanh_of_square": Mistake(
