@@ -169,8 +169,8 @@ TARGET_ACC = 0.85
 #: A fix passes when it cures at least K_SEEDS of N_SEEDS seeds (visible test: seeds 0-4;
 #: hidden test: seeds 5-9). Measured: every reference fix and valid alternative cures 5 of 5
 #: in both blocks on every kernel, so one unlucky seed (or a kernel flipping a marginal run)
-#: cannot fail it; every named wrong fix cures at most 1 of 5 in either block on every
-#: kernel, so it needs 3 more lucky seeds to pass.
+#: cannot fail it; every named wrong fix and untreated patient cures at most 2 of 5 in a
+#: block on any kernel (1 of 5 for all but one), so it needs 2 more lucky seeds to pass.
 N_SEEDS = 5
 K_SEEDS = 4
 VISIBLE_SEEDS: tuple[int, ...] = tuple(range(N_SEEDS))
