@@ -211,10 +211,103 @@ def backprop_norms(dout, jacobians, residual=False):
     return norms
 """
 
+AUD_RESIDUAL_BACKWARD_SUM_BUILTIN_FROM_DOUT = """
+def residual_backward(dout, block_backward):
+    return sum([block_backward(dout)], dout)
+"""
+
+AUD_RESIDUAL_BACKWARD_BLOCK_ON_A_COPY_AND_NP_ADD_OUT = """
+def residual_backward(dout, block_backward):
+    through_block = block_backward(dout.copy())
+    dx = np.empty_like(dout)
+    np.add(through_block, dout, out=dx)
+    return dx
+"""
+
+AUD_RESIDUAL_BACKWARD_ADDS_ONE_NOT_DOUT = """
+def residual_backward(dout, block_backward):
+    return block_backward(dout) + 1
+"""
+
+AUD_RESIDUAL_BACKWARD_BLOCK_CALLED_WITH_ONES = """
+def residual_backward(dout, block_backward):
+    return dout + block_backward(np.ones_like(dout))
+"""
+
+AUD_RESIDUAL_BACKWARD_BLOCK_PATH_SUBTRACTED = """
+def residual_backward(dout, block_backward):
+    return dout - block_backward(dout)
+"""
+
+AUD_BACKPROP_NORMS_IDENTITY_PLUS_J_AND_EINSUM = """
+def backprop_norms(dout, jacobians, residual=False):
+    D = len(dout)
+    g = dout
+    out = []
+    for J in reversed(jacobians):
+        M = np.eye(D) + J if residual else J
+        g = np.einsum("i,ij->j", g, M)
+        out.append(np.sqrt(g @ g))
+    return np.array(out[::-1])
+"""
+
+AUD_BACKPROP_NORMS_COLUMN_VECTOR_TIMES_TRANSPOSE = """
+def backprop_norms(dout, jacobians, residual=False):
+    g = dout.reshape(-1, 1)
+    norms = np.zeros(len(jacobians))
+    for l in range(len(jacobians) - 1, -1, -1):
+        step = jacobians[l].T @ g
+        g = g + step if residual else step
+        norms[l] = np.sqrt(np.sum(g ** 2))
+    return norms
+"""
+
+AUD_BACKPROP_NORMS_L1_NORM = """
+def backprop_norms(dout, jacobians, residual=False):
+    g = dout
+    norms = np.empty(len(jacobians))
+    for l in range(len(jacobians) - 1, -1, -1):
+        g = g + g @ jacobians[l] if residual else g @ jacobians[l]
+        norms[l] = np.linalg.norm(g, 1)
+    return norms
+"""
+
+AUD_BACKPROP_NORMS_ADDS_ONE_NOT_THE_IDENTITY = """
+def backprop_norms(dout, jacobians, residual=False):
+    g = dout
+    norms = np.empty(len(jacobians))
+    for l in range(len(jacobians) - 1, -1, -1):
+        g = g @ (jacobians[l] + 1) if residual else g @ jacobians[l]
+        norms[l] = np.linalg.norm(g)
+    return norms
+"""
+
+AUD_BACKPROP_NORMS_DIVIDED_BY_THE_NORM_OF_DOUT = """
+def backprop_norms(dout, jacobians, residual=False):
+    g = dout
+    norms = np.empty(len(jacobians))
+    for l in range(len(jacobians) - 1, -1, -1):
+        g = g + g @ jacobians[l] if residual else g @ jacobians[l]
+        norms[l] = np.linalg.norm(g) / np.linalg.norm(dout)
+    return norms
+"""
+
 EXERCISES = [
     Exercise(
         cell="residual_backward",
         mistakes={
+            "block_path_subtracted": Mistake(
+                AUD_RESIDUAL_BACKWARD_BLOCK_PATH_SUBTRACTED,
+                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
+            ),
+            "block_called_with_ones": Mistake(
+                AUD_RESIDUAL_BACKWARD_BLOCK_CALLED_WITH_ONES,
+                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
+            ),
+            "adds_one_not_dout": Mistake(
+                AUD_RESIDUAL_BACKWARD_ADDS_ONE_NOT_DOUT,
+                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
+            ),
             "block_path_only": Mistake(RB_BLOCK_ONLY, "you returned the block's gradient only"),
             "identity_path_only": Mistake(RB_IDENTITY_ONLY, "you returned dout only"),
             "paths_multiplied": Mistake(RB_MULTIPLIED, "do not multiply them"),
@@ -228,6 +321,8 @@ EXERCISES = [
             "calls_the_package": Mistake(RB_CALLS_PACKAGE, "is off limits"),
         },
         alternatives={
+            "block_on_a_copy_and_np_add_out": AUD_RESIDUAL_BACKWARD_BLOCK_ON_A_COPY_AND_NP_ADD_OUT,
+            "sum_builtin_from_dout": AUD_RESIDUAL_BACKWARD_SUM_BUILTIN_FROM_DOUT,
             "np_add": RB_NP_ADD,
             "copy_then_accumulate": RB_COPY_THEN_ACCUMULATE,
             "block_path_first": RB_BLOCK_FIRST,
@@ -236,6 +331,17 @@ EXERCISES = [
     Exercise(
         cell="backprop_norms",
         mistakes={
+            "divided_by_the_norm_of_dout": Mistake(
+                AUD_BACKPROP_NORMS_DIVIDED_BY_THE_NORM_OF_DOUT, "not divided by "
+            ),
+            "adds_one_not_the_identity": Mistake(
+                AUD_BACKPROP_NORMS_ADDS_ONE_NOT_THE_IDENTITY,
+                "backprop_norms(array(2,) float64 [1, 0], [array(2, 2) float64 [0, 0, 1, 0], array(2, 2) float64 [1, 2, 0, 0]], True)",
+            ),
+            "l1_norm": Mistake(
+                AUD_BACKPROP_NORMS_L1_NORM,
+                "backprop_norms(array(2,) float64 [1, 0], [array(2, 2) float64 [0, 0, 1, 0], array(2, 2) float64 [1, 2, 0, 0]], False)",
+            ),
             "column_vector": Mistake(BN_TRANSPOSED, "g @ J, not J @ g"),
             "first_layer_first": Mistake(BN_FIRST_LAYER_FIRST, "go from the last layer"),
             "output_side_first": Mistake(BN_OUTPUT_SIDE_FIRST, "return the input side first"),
@@ -251,6 +357,8 @@ EXERCISES = [
             "calls_the_package": Mistake(BN_CALLS_PACKAGE, "is off limits"),
         },
         alternatives={
+            "column_vector_times_transpose": AUD_BACKPROP_NORMS_COLUMN_VECTOR_TIMES_TRANSPOSE,
+            "identity_plus_J_and_einsum": AUD_BACKPROP_NORMS_IDENTITY_PLUS_J_AND_EINSUM,
             "identity_matrix_and_reversed_list": BN_IDENTITY_MATRIX,
             "recursive": BN_RECURSIVE,
             "matrix_products": BN_PRODUCTS,

@@ -4,9 +4,108 @@ from _corpus import Exercise, Mistake
 
 ASSIGNMENT = "08_exploding_gradients"
 
+AUD_SPECTRAL_RADIUS_COMPLEX_LAPACK_AND_BUILTIN_MAX = """
+def spectral_radius(W):
+    mu = np.linalg.eigvals(np.asarray(W, dtype=np.complex128))
+    return float(max(abs(m) for m in mu))
+"""
+
+AUD_SPECTRAL_RADIUS_DOMINANT_EIGENVALUE_BY_KEY = """
+def spectral_radius(W):
+    dominant = max(np.linalg.eigvals(W), key=abs)
+    return abs(dominant)
+"""
+
+AUD_SPECTRAL_RADIUS_EIGVALSH_OF_THE_SYMMETRIC_PART = """
+def spectral_radius(W):
+    return float(np.max(np.abs(np.linalg.eigvalsh((W + W.T) / 2))))
+"""
+
+AUD_SPECTRAL_RADIUS_NORM_OF_THE_EIGENVALUE_VECTOR = """
+def spectral_radius(W):
+    return float(np.linalg.norm(np.linalg.eigvals(W)))
+"""
+
+AUD_RECURRENT_GRADIENT_NORMS_RIGHT_MULTIPLICATION_AND_SVD = """
+def recurrent_gradient_norms(W, T):
+    P = np.identity(len(W))
+    norms = [np.linalg.svd(P, compute_uv=False)[0]]
+    for _ in range(T):
+        P = P @ W
+        norms.append(np.linalg.svd(P, compute_uv=False)[0])
+    return np.array(norms, dtype=np.float64)
+"""
+
+AUD_RECURRENT_GRADIENT_NORMS_POWERS_OF_THE_TRANSPOSE = """
+def recurrent_gradient_norms(W, T):
+    Wt = W.T
+    return np.array([np.linalg.norm(np.linalg.matrix_power(Wt, t), ord=2) for t in range(T + 1)])
+"""
+
+AUD_RECURRENT_GRADIENT_NORMS_SQUARES_INSTEAD_OF_MULTIPLYING = """
+def recurrent_gradient_norms(W, T):
+    norms = np.ones(T + 1)
+    J = W.copy()
+    for t in range(1, T + 1):
+        norms[t] = np.linalg.norm(J, 2)
+        J = J @ J
+    return norms
+"""
+
+AUD_RECURRENT_GRADIENT_NORMS_NUCLEAR_NORM = """
+def recurrent_gradient_norms(W, T):
+    return np.array([np.linalg.svd(np.linalg.matrix_power(W, t), compute_uv=False).sum() for t in range(T + 1)])
+"""
+
+AUD_CLIP_BY_GLOBAL_NORM_FLOAT32_ACCUMULATION_AND_TYPED_MULTIPLY = """
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g * g) for g in grads))
+    if total > max_norm:
+        return [np.multiply(g, max_norm / total, dtype=g.dtype) for g in grads], float(total)
+    return [np.array(g, copy=True) for g in grads], float(total)
+"""
+
+AUD_CLIP_BY_GLOBAL_NORM_MIN_FACTOR_NORM_OF_NORMS = """
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.linalg.norm([np.linalg.norm(g) for g in grads]))
+    factor = min(1.0, max_norm / total) if total > 0 else 1.0
+    return [(g * factor).astype(g.dtype) for g in grads], total
+"""
+
+AUD_CLIP_BY_GLOBAL_NORM_INVERTED_FACTOR = """
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads)))
+    if total > max_norm:
+        return [(g * (total / max_norm)).astype(g.dtype) for g in grads], total
+    return [g.copy() for g in grads], total
+"""
+
+AUD_CLIP_BY_GLOBAL_NORM_SUM_OF_SQUARES_WITHOUT_ROOT = """
+def clip_by_global_norm(grads, max_norm):
+    total = float(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    if total > max_norm:
+        return [(g * (max_norm / total)).astype(g.dtype) for g in grads], total
+    return [g.copy() for g in grads], total
+"""
+
+AUD_CLIP_BY_GLOBAL_NORM_ITEMS_SWAPPED = """
+def clip_by_global_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads)))
+    scale = max_norm / total if total > max_norm else 1.0
+    return total, [(g * scale).astype(g.dtype) for g in grads]
+"""
+
 SPECTRAL_RADIUS = Exercise(
     cell="spectral_radius",
     mistakes={
+        "norm_of_the_eigenvalue_vector": Mistake(
+            AUD_SPECTRAL_RADIUS_NORM_OF_THE_EIGENVALUE_VECTOR,
+            "spectral_radius(array(2, 2) float64 [0.5, 0, 0, -2])",
+        ),
+        "eigvalsh_of_the_symmetric_part": Mistake(
+            AUD_SPECTRAL_RADIUS_EIGVALSH_OF_THE_SYMMETRIC_PART,
+            "spectral_radius(array(2, 2) float64 [0.5, 10, 0, -0.5])",
+        ),
         "eigvalsh_on_a_non_symmetric_matrix": Mistake(
             code="""\
 def spectral_radius(W):
@@ -58,6 +157,8 @@ def spectral_radius(W):
         ),
     },
     alternatives={
+        "dominant_eigenvalue_by_key": AUD_SPECTRAL_RADIUS_DOMINANT_EIGENVALUE_BY_KEY,
+        "complex_lapack_and_builtin_max": AUD_SPECTRAL_RADIUS_COMPLEX_LAPACK_AND_BUILTIN_MAX,
         "eig_and_complex_abs": """\
 def spectral_radius(W):
     mu, _ = np.linalg.eig(W)
@@ -83,6 +184,14 @@ def spectral_radius(W):
 RECURRENT_GRADIENT_NORMS = Exercise(
     cell="recurrent_gradient_norms",
     mistakes={
+        "nuclear_norm": Mistake(
+            AUD_RECURRENT_GRADIENT_NORMS_NUCLEAR_NORM,
+            "recurrent_gradient_norms(array(3, 3) float64 in [0, 0.5], 3)",
+        ),
+        "squares_instead_of_multiplying": Mistake(
+            AUD_RECURRENT_GRADIENT_NORMS_SQUARES_INSTEAD_OF_MULTIPLYING,
+            "recurrent_gradient_norms(array(3, 3) float64 in [0, 0.5], 3)",
+        ),
         "frobenius_norm": Mistake(
             code="""\
 def recurrent_gradient_norms(W, T):
@@ -157,6 +266,8 @@ def recurrent_gradient_norms(W, T):
         ),
     },
     alternatives={
+        "powers_of_the_transpose": AUD_RECURRENT_GRADIENT_NORMS_POWERS_OF_THE_TRANSPOSE,
+        "right_multiplication_and_svd": AUD_RECURRENT_GRADIENT_NORMS_RIGHT_MULTIPLICATION_AND_SVD,
         "matrix_power_and_svd": """\
 def recurrent_gradient_norms(W, T):
     return np.array(
@@ -185,6 +296,17 @@ def recurrent_gradient_norms(W, T):
 CLIP_BY_GLOBAL_NORM = Exercise(
     cell="clip_by_global_norm",
     mistakes={
+        "items_swapped": Mistake(
+            AUD_CLIP_BY_GLOBAL_NORM_ITEMS_SWAPPED, "return value[0] should be a list of 2 items"
+        ),
+        "sum_of_squares_without_root": Mistake(
+            AUD_CLIP_BY_GLOBAL_NORM_SUM_OF_SQUARES_WITHOUT_ROOT,
+            "clip_by_global_norm([array(2,) float64 [3, 0], array(1, 1) float64 [4]], 1)",
+        ),
+        "inverted_factor": Mistake(
+            AUD_CLIP_BY_GLOBAL_NORM_INVERTED_FACTOR,
+            "clip_by_global_norm([array(2,) float64 [3, 0], array(1, 1) float64 [4]], 1)",
+        ),
         "each_array_by_its_own_norm": Mistake(
             code="""\
 def clip_by_global_norm(grads, max_norm):
@@ -312,6 +434,8 @@ def clip_by_global_norm(grads, max_norm):
         ),
     },
     alternatives={
+        "min_factor_norm_of_norms": AUD_CLIP_BY_GLOBAL_NORM_MIN_FACTOR_NORM_OF_NORMS,
+        "float32_accumulation_and_typed_multiply": AUD_CLIP_BY_GLOBAL_NORM_FLOAT32_ACCUMULATION_AND_TYPED_MULTIPLY,
         "concatenated_norm_and_astype": """\
 def clip_by_global_norm(grads, max_norm):
     flat = np.concatenate([g.ravel() for g in grads])
