@@ -1181,6 +1181,126 @@ def _telemetry(seed):
     return out
 
 
+@group("exactness", 1)
+def _exactness(seed):
+    """The remaining rtol checks on fixed streams: largest relative error against the rtol."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_telemetry as TT
+
+    from vanishing import gradcheck, losses, nn, optim, telemetry
+    from vanishing.experiments import causes
+    from vanishing.experiments import exploding as E
+
+    out = {}
+    rng = np.random.default_rng(0)
+    Ws = causes.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
+    x, dout = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    worst = 0.0
+    for activation in ("sigmoid", "tanh", "linear"):
+        f, _ = causes.activation_fn(activation)
+
+        def loss(v, f=f):
+            h = v
+            for W in Ws:
+                h = f(h @ W)
+            return float(np.sum(h * dout))
+
+        numeric = gradcheck.numerical_gradient(loss, x)
+        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        worst = max(worst, _rel(norms[0], np.linalg.norm(numeric)))
+    out["chain gradient vs numerical"] = worst
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(16)
+    worst = 0.0
+    for lam in (0.9, 1.1):
+        W = E.scaled_orthogonal(16, lam, rng)
+        got = E.power_norms(W, x0, 30)
+        worst = max(worst, _rel(got, np.linalg.norm(x0) * lam ** np.arange(31)))
+    out["power norms vs |x0| λ^t"] = worst
+    rng = np.random.default_rng(1)
+    model = TT._tanh_net(rng)
+    X, y = rng.standard_normal((9, 3)), rng.integers(0, 2, 9)
+    expected, (h1, h2) = TT._hand_grad_norms(model, X, y)
+    tel = telemetry.Telemetry(model)
+    _, d = losses.softmax_cross_entropy(model(X), y)
+    model.backward(d)
+    tel.observe_backward(0)
+    rec = tel.arrays()
+    out["recorded grad norms vs hand"] = _rel(rec["grad_norm"][0], expected)
+    out["recorded act mean vs hand"] = _rel(rec["act_mean"][0], [h1.mean(), h2.mean()])
+    out["recorded act std vs hand"] = _rel(rec["act_std"][0], [h1.std(), h2.std()])
+    rng = np.random.default_rng(5)
+    model = nn.mlp([3, 6, 2], activation="relu", rng=rng)
+    X, y = rng.standard_normal((10, 3)), rng.integers(0, 2, 10)
+    tel, opt = telemetry.Telemetry(model), optim.Adam(model, lr=0.01)
+    for step in range(3):
+        W_before, _ = TT._one_step(model, opt, X, y, tel, step)
+    W_after = [m.params["W"] for m in nn.linear_layers(model)]
+    exp = [
+        np.linalg.norm(a - b) / np.linalg.norm(b) for a, b in zip(W_after, W_before, strict=True)
+    ]
+    out["Adam update ratio vs applied change"] = _rel(tel.arrays()["update_ratio"][-1], exp)
+    rng = np.random.default_rng(9)
+    model = nn.mlp([3, 5, 2], activation="tanh", rng=rng)
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 2, 6)
+    got = telemetry.layer_gradient_norms(model, X, y, loss="mse")
+    _, d = losses.mse(model(X), np.eye(2)[y])
+    model.backward(d)
+    out["mse grad norms vs direct"] = _rel(
+        got, [np.linalg.norm(m.grads["W"]) for m in nn.linear_layers(model)]
+    )
+    from vanishing.telemetry import _norm, mean_std
+
+    worst_n = worst_s = 0.0
+    for scale in (1e-30, 1e-20, 1.0, 1e20, 1e30):
+        a64 = np.random.default_rng(0).standard_normal(4096) * scale
+        a32 = a64.astype(np.float32)
+        ref = a32.astype(np.float64)
+        worst_n = max(worst_n, _rel(_norm(a32), np.linalg.norm(ref)))
+        worst_s = max(worst_s, _rel(mean_std(a32)[1], ref.std()))
+    out["float32 extremes: norm rel. error"] = worst_n
+    out["float32 extremes: std rel. error"] = worst_s
+    return out
+
+
+_t = F_C + "test_chain_gradient_norms_match_a_numerical_gradient"
+q(_t, "chain gradient vs numerical", "exactness", None, 1e-6, log=True, test_seeds="0")
+q(
+    F_E + "test_power_norms_match_the_spectral_radius",
+    "power norms vs |x0| λ^t",
+    "exactness",
+    None,
+    1e-9,
+    log=True,
+    test_seeds="0",
+)
+_t = "test_telemetry.py::test_telemetry_records_the_same_gradient_norms_and_activation_stats"
+q(_t, "recorded grad norms vs hand", "exactness", None, 1e-12, log=True, test_seeds="1")
+q(_t, "recorded act mean vs hand", "exactness", None, 1e-12, log=True, test_seeds="1")
+q(_t, "recorded act std vs hand", "exactness", None, 1e-10, log=True, test_seeds="1")
+q(
+    "test_telemetry.py::test_update_ratio_is_the_applied_change_for_adam",
+    "Adam update ratio vs applied change",
+    "exactness",
+    None,
+    1e-10,
+    log=True,
+    test_seeds="5",
+)
+q(
+    "test_telemetry.py::test_layer_gradient_norms_with_mse_and_one_hot_targets",
+    "mse grad norms vs direct",
+    "exactness",
+    None,
+    1e-7,
+    log=True,
+    test_seeds="9",
+)
+_t = "test_telemetry.py::test_norm_and_std_of_float32_extremes_match_float64"
+q(_t, "float32 extremes: norm rel. error", "exactness", None, 1e-5, log=True, test_seeds="0")
+q(_t, "float32 extremes: std rel. error", "exactness", None, 1e-5, log=True, test_seeds="0")
+
+
 _t = "test_telemetry.py::test_layer_gradient_norms_match_hand_backprop"
 q(_t, "grad norms vs hand backprop", "telemetry", None, 1e-12, log=True, test_seeds="0")
 _t = "test_telemetry.py::test_saturation_of_sigmoid_and_tanh_layers"

@@ -1,8 +1,11 @@
 """The phenomenon the course is about, asserted with numbers."""
 
 import numpy as np
+import pytest
 
 from vanishing import data, losses, nn, optim
+
+pytestmark = pytest.mark.science
 
 
 def _weight_grad_norms(net, X, y):
@@ -19,12 +22,16 @@ def test_deep_sigmoid_with_small_weights_vanishes():
     net = nn.mlp([64] * 20 + [10], "sigmoid", init="normal", gain=0.01, rng=rng)
     norms = _weight_grad_norms(net, X, y)
     assert len(norms) == 20
+    # measured 7.6e-33–1.7e-32 over seeds 0–7 × 4 OpenBLAS kernels (bench/KERNEL-MARGINS.md);
+    # margin 26 decades
     assert norms[0] < 1e-6 * norms[-1]
-    assert np.all(np.diff(np.log(norms[:-1])) > 0)  # strictly growing towards the output
+    # strictly growing towards the output: smallest step of log norm 2.6–3.3; margin 2.6
+    assert np.all(np.diff(np.log(norms[:-1])) > 0)
 
 
 def test_deep_relu_with_he_keeps_gradients_within_factor_ten():
-    # Over 30 seeds the ratio to the last layer stayed within [0.18, 2.4].
+    # Ratio to the last layer measured 0.25–2.2 over seeds 0–7 × 4 kernels; margin 0.40 decades
+    # (0.18–2.4 over 30 seeds).
     for seed in range(3):
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((128, 64))
@@ -46,4 +53,5 @@ def test_three_layer_relu_net_learns_two_spirals():
         net.backward(dlogits)
         opt.step()
     accuracy = np.mean(net(X).argmax(axis=1) == y)
+    # measured 1.00 over seeds 0–7 × 4 kernels; margin 0.05
     assert accuracy >= 0.95
