@@ -41,9 +41,11 @@ KERNELS ?= Haswell Sandybridge
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto
 	@for k in $(KERNELS); do \
-	  echo "== science tests under OPENBLAS_CORETYPE=$$k =="; \
+	  echo "== science tests and the capstone's grading under OPENBLAS_CORETYPE=$$k =="; \
 	  OPENBLAS_CORETYPE=$$k PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto \
 	    -m science -p no:cacheprovider -q --durations=5 || exit 1; \
+	  OPENBLAS_CORETYPE=$$k MISTAKES_ONLY=09_gradient_doctor PATH="$(abspath $(BIN)):$$PATH" \
+	    $(BIN)/python -m pytest tests/mistakes -p no:cacheprovider -q --durations=3 || exit 1; \
 	done
 
 lint: $(STAMP)

@@ -10,6 +10,8 @@ import pytest
 from vanishing import doctor, nn
 from vanishing.experiments import capstone as C
 
+pytestmark = pytest.mark.science  # also run under other OpenBLAS kernels (make test)
+
 #: The solution notebook's answers: the cause and the reference fix of every patient.
 SOLUTION = {
     "A": ("saturating_activation", {"activation": "relu", "init": "he_normal"}),
