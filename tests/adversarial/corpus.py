@@ -402,7 +402,7 @@ def echo_hidden(ctx):
     return _files(nb)
 
 
-XSS = "alert('VG-XSS')"
+XSS = "alert(/VG-XSS/)"  # no quotes: it goes inside HTML attributes and Python strings
 HTML_SCRIPT = f"""
 from IPython.display import HTML as _HTML, Javascript as _JS, Markdown as _MD, display as _d
 _d(_HTML('<b>bold</b><script>{XSS}</script><img src=x onerror="{XSS}">'

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import os
 import shutil
 import socket
@@ -291,8 +292,11 @@ def _live_code(page: str) -> list[str]:
 
 
 def test_no_live_script_in_feedback(batch):
+    graded = nbformat.read(batch.autograded("html_script"), as_version=4)
+    outputs = json.dumps([c.outputs for c in graded.cells if c.cell_type == "code"])
+    assert f"<script>{corpus.XSS}</script>" in outputs  # the attack reached the notebook
     page = batch.feedback["html_script"][1].read_text()
-    assert "bold" in page  # the harmless part of the HTML output is shown
+    assert "<b>bold</b>" in page  # the harmless part of the HTML output is shown
     assert not _live_code(page), _live_code(page)
     # the same scripts as the feedback of a plain solution: the template's own
     clean = batch.feedback["solution"][1].read_text()
