@@ -15,8 +15,9 @@ ran). The parent writes a table: test, quantity, threshold, min-max per kernel, 
   smallest over kernels (and over windows of n consecutive measured seeds).
 * ``log`` quantities: the margin is in decades (a factor 10^margin from the bound).
 
-Run: ``.venv/bin/python bench/kernel_margins.py [--seeds 8] [--only SUBSTRING]``. About 15 min
-per kernel on an idle core; ``--jobs 2`` runs two kernels at a time.
+Run: ``.venv/bin/python bench/kernel_margins.py [--seeds 8] [--only SUBSTRING]``. About 2 min of
+CPU per kernel (15-22 min each on the crowded shared machine); ``--jobs 2`` runs two kernels at a
+time; ``--merge FILE --only GROUP`` re-measures some groups into saved values.
 """
 
 from __future__ import annotations
