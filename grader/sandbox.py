@@ -414,6 +414,10 @@ class GradingExecute(_CapOutput, Execute):
     """
 
     sandbox = Enum(("auto", "require", "off"), "auto", help="sandbox the kernel").tag(config=True)
+    # nbclient skips a cell tagged "skip-execution"; nbgrader neither restores cell tags nor
+    # puts them in its checksums, so a student could tag a test cell and keep its points.
+    # The tag that skips a cell here is a secret of this process.
+    skip_cells_with_tag = Unicode("vg-never-skip-" + secrets.token_hex(16))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

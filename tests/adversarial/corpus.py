@@ -424,6 +424,14 @@ def html_script(ctx):
     return _files(nb)
 
 
+def skip_tag(ctx):
+    # a wrong rel_error, and its test cell tagged so that nbclient would skip it
+    nb = _with(ctx, "rel_error", WRONG_REL_ERROR, where="replace")
+    t = cell(nb, "test_rel_error")
+    t.metadata["tags"] = ["skip-execution", "raises-exception"]
+    return _files(nb)
+
+
 def late(ctx):
     files = _files(ctx["source"])
     files["timestamp.txt"] = ctx["late_timestamp"]
@@ -435,6 +443,7 @@ CASES: dict[str, Case] = {
     "blank": Case(blank, 0.0, no_flags=True),
     "partial": Case(partial, 6.0, no_flags=True),
     "infinite_loop": Case(infinite_loop, 5.0),
+    "skip_tag": Case(skip_tag, 6.0),  # the tagged test cell still runs, and fails
     "memory_bomb": Case(memory_bomb, MAX, sandbox_only="stops below 2 GB (RLIMIT_AS)"),
     "process_bomb": Case(process_bomb, MAX, sandbox_only="stops below 128 (RLIMIT_NPROC)"),
     "os_exit": Case(os_exit, None, status="failed", reason="kernel died"),
