@@ -561,8 +561,7 @@ def _compare(
         return [f"{head}{what} is {shown_g}, expected {shown_e} ({tol})", *described]
     wrong = np.argwhere(~close)
     lines = [
-        f"{head}{what} differs from the expected value at {len(wrong)} of {g.size} "
-        f"entries ({tol})",
+        f"{head}{what} differs from the expected value at {len(wrong)} of {g.size} entries ({tol})",
         *described,
         f"  {'index':<14}{'expected':>16}{'received':>16}",
     ]
