@@ -422,6 +422,7 @@ class GradingExecute(_CapOutput, Execute):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._policy: Policy | None = None
+        self._timed_out: set[int] = set()  # cells killed at the timeout, not replayed
         if self.sandbox == "off":
             return
         ok, why = status()
@@ -508,9 +509,3 @@ class GradingExecute(_CapOutput, Execute):
                 await super().async_execute_cell(copy.deepcopy(old), index, store_history=False)
         finally:
             self._replaying = False
-
-    @property
-    def _timed_out(self) -> set[int]:
-        if not hasattr(self, "_timed_out_cells"):
-            self._timed_out_cells: set[int] = set()
-        return self._timed_out_cells
