@@ -42,6 +42,8 @@ __all__ = [
     "chain_forward_backward",
     "chain_gradient_norms",
     "chain_layer_bounds",
+    "chain_weight_gradient_norms",
+    "chain_weight_gradients",
     "depth_data",
     "factor_per_layer",
     "first_nonfinite_layer",
@@ -146,6 +148,25 @@ def chain_gradient_norms(Ws, x, dout, activation: str = "sigmoid") -> np.ndarray
     Shape ``(L,)``, float64, input side first."""
     *_, dhs = chain_forward_backward(Ws, x, dout, activation)
     return np.array([_fro(g) for g in dhs[:-1]])
+
+
+def chain_weight_gradients(Ws, x, dout, activation: str = "sigmoid") -> list[np.ndarray]:
+    r"""The weight gradients :math:`\partial L/\partial W_l = h_{l-1}^\top\,\partial L/\partial z_l`
+    of the chain, for ``l = 1 .. L``: a list of arrays shaped like ``Ws`` (input side first).
+
+    ``L`` is any loss whose gradient with respect to the output is ``dout`` (for example
+    :math:`\sum \texttt{dout} \odot h_L`). Reference for the weight-gradient exercises of
+    notebooks 01 and 02.
+    """
+    _, hs, dzs, _ = chain_forward_backward(Ws, x, dout, activation)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        return [hs[l].T @ dzs[l] for l in range(len(Ws))]
+
+
+def chain_weight_gradient_norms(Ws, x, dout, activation: str = "sigmoid") -> np.ndarray:
+    r""":math:`\|\partial L/\partial W_l\|_F` for ``l = 1 .. L`` (entry ``l - 1`` for layer ``l``,
+    input side first), shape ``(L,)``, float64."""
+    return np.array([_fro(g) for g in chain_weight_gradients(Ws, x, dout, activation)])
 
 
 def chain_layer_bounds(Ws, activation: str = "sigmoid") -> np.ndarray:
