@@ -114,3 +114,69 @@ def test_report_lists_every_array_and_worst_entry():
     text = str(report)
     for name in ("x", "W", "b", "PASS", "analytic", "numerical"):
         assert name in text
+
+
+def _two_layer(params, x, y):
+    """Loss and hand-written gradients of a tanh net with softmax cross-entropy (plain data)."""
+    from vanishing import losses
+
+    h = x @ params["W1"] + params["b1"]
+    a = np.tanh(h)
+    loss, ds = losses.softmax_cross_entropy(a @ params["W2"] + params["b2"], y)
+    dh = (ds @ params["W2"].T) * (1 - a**2)
+    grads = {"W1": x.T @ dh, "b1": dh.sum(0), "W2": a.T @ ds, "b2": ds.sum(0)}
+    return loss, grads
+
+
+def _two_layer_example(seed=6):
+    rng = np.random.default_rng(seed)
+    params = {
+        "W1": rng.standard_normal((3, 4)),
+        "b1": rng.standard_normal(4),
+        "W2": rng.standard_normal((4, 2)),
+        "b2": rng.standard_normal(2),
+    }
+    return params, rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
+
+
+def test_check_params_passes_a_correct_dict_of_gradients_and_leaves_params_alone():
+    params, x, y = _two_layer_example()
+    before = {k: v.copy() for k, v in params.items()}
+    _, grads = _two_layer(params, x, y)
+    report = gradcheck.check_params(lambda p: _two_layer(p, x, y)[0], params, grads)
+    assert report.ok(), str(report)
+    assert [c.name for c in report.checks] == ["W1", "b1", "W2", "b2"]
+    for k, v in before.items():
+        np.testing.assert_array_equal(params[k], v)
+
+
+def test_check_params_names_the_wrong_array_and_scale():
+    params, x, y = _two_layer_example()
+    _, grads = _two_layer(params, x, y)
+    grads = {**grads, "W2": grads["W2"] / len(x)}  # divided by N twice
+    report = gradcheck.check_params(lambda p: _two_layer(p, x, y)[0], params, grads)
+    assert not report.ok() and report.worst.name == "W2"
+    assert report["W2"].max_error == pytest.approx((5 - 1) / (5 + 1), rel=1e-5)
+    assert all(report[k].max_error < 1e-7 for k in ("W1", "b1", "b2"))
+    assert "W2" in str(report) and "FAIL" in str(report)
+
+
+def test_check_params_compares_vanished_entries_on_the_noise_scale():
+    # a correct gradient whose entries sit below the finite differences' rounding noise:
+    # rel_error with the plain floor fails, the report (noise floor) passes; a wrong one fails
+    W = np.array([[3e-9, -2e-9], [1e-9, 4e-9]])
+    A = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    f = lambda p: 1.0 + np.sum(A * p["W"]) * 1e-9 + np.sum(p["W"] ** 2)  # noqa: E731
+    exact = {"W": A * 1e-9 + 2 * W}
+    numerical = gradcheck.numerical_gradient(lambda v: f({"W": v}), W.copy())
+    assert gradcheck.rel_error(exact["W"], numerical) > 1e-7
+    assert gradcheck.check_params(f, {"W": W}, exact).ok()
+    assert not gradcheck.check_params(f, {"W": W}, {"W": exact["W"] + 1e-6}).ok()
+
+
+def test_check_params_wants_every_gradient():
+    params, x, y = _two_layer_example()
+    _, grads = _two_layer(params, x, y)
+    del grads["b1"]
+    with pytest.raises(KeyError, match="b1"):
+        gradcheck.check_params(lambda p: _two_layer(p, x, y)[0], params, grads)

@@ -272,3 +272,34 @@ def _restore_buffers(saved):
     for m, bufs in saved:
         for k, v in bufs.items():
             setattr(m, k, v)
+
+
+def check_params(
+    f: Callable[[dict], float],
+    params: dict,
+    grads: dict,
+    *,
+    eps: float = DEFAULT_EPS,
+    tol: float = DEFAULT_TOL,
+    subject: str = "f",
+) -> GradcheckReport:
+    """Check analytic gradients given as plain data: ``grads[name]`` against centred
+    differences of the scalar ``f(params)``, for every array of the dict ``params``.
+
+    This is the form a hand-written backward takes, e.g. ``loss, grads = mlp(params, x, y)``
+    with ``params = {"W1": ..., "b1": ..., ...}``: pass ``f = lambda p: mlp(p, x, y)[0]``.
+    ``f`` is called with a new dict in which one array is a perturbed float64 copy, so the
+    caller's arrays are never changed. The floor is set from the rounding noise of ``f`` (see
+    the module docs), so a deep network's vanished entries are compared on the scale of that
+    noise. A key of ``params`` missing from ``grads`` fails with a ``KeyError``.
+    """
+    missing = [name for name in params if name not in grads]
+    if missing:
+        raise KeyError(f"grads has no entry for {missing}; have {sorted(grads)}")
+    floor = noise_floor(_scalar(f(dict(params))), eps, tol)
+    checks = []
+    for name, value in params.items():
+        x = np.array(value, dtype=np.float64)  # a copy, perturbed in place below
+        numerical = numerical_gradient(lambda v, name=name: f({**params, name: v}), x, eps)
+        checks.append(Check(name, np.asarray(grads[name], np.float64), numerical, floor))
+    return GradcheckReport(subject, checks, tol)
