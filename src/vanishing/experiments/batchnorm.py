@@ -8,6 +8,10 @@ r"""Notebook 06: batch normalisation rescues the deep sigmoid network of noteboo
 * :func:`lr_sweep`: the final training loss of both networks over a range of learning
   rates: the range that trains is wide with batch norm and empty without it (at this depth
   and budget).
+* :class:`FunctionalBatchNorm`: a :class:`~vanishing.nn.BatchNorm1d` whose passes are given
+  functions (the learner's ``batchnorm_forward`` and ``batchnorm_backward`` of notebook 06),
+  so that the experiments above run on the learner's code: every function above takes
+  ``forward=`` and ``backward=``.
 
 Notebook 03 trained this network at learning rate 1.0; here the default is 0.1, at which the
 network without batch norm is just as stuck, and the one with it trains steadily (at 1.0 it
@@ -17,7 +21,7 @@ trains too, but its evaluation-mode accuracy jumps between chance and 100 %).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,22 +29,112 @@ from .. import nn
 from ..train import History
 from .causes import train_on_depth_data
 
-__all__ = ["deep_sigmoid_net", "deep_sigmoid_run", "lr_sweep"]
+__all__ = ["FunctionalBatchNorm", "deep_sigmoid_net", "deep_sigmoid_run", "lr_sweep"]
+
+ForwardFn = Callable[..., tuple]
+BackwardFn = Callable[..., tuple]
+
+
+class FunctionalBatchNorm(nn.BatchNorm1d):
+    """:class:`~vanishing.nn.BatchNorm1d` computed by the functions it is given.
+
+    ``forward(x, gamma, beta, running_mean, running_var, mode, momentum, eps)`` returns
+    ``(out, new_running_mean, new_running_var, cache)`` (notebook 06's
+    ``batchnorm_forward``); ``backward(dout, x, gamma, eps)`` returns ``(dx, dgamma, dbeta)``
+    for training mode (notebook 06's ``batchnorm_backward``). Either may be ``None``: that
+    pass is the course's own. Buffers and parameters are those of ``BatchNorm1d``; the
+    functions receive copies, so they cannot change the layer's state behind its back. A
+    backward pass after an evaluation-mode forward uses the course's (it is not trained).
+    """
+
+    def __init__(
+        self,
+        n: int,
+        forward: ForwardFn | None = None,
+        backward: BackwardFn | None = None,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        dtype=np.float64,
+    ):
+        super().__init__(n, momentum=momentum, eps=eps, dtype=dtype)
+        self.forward_fn, self.backward_fn = forward, backward
+        self._x: np.ndarray | None = None
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=self.dtype)
+        self._x = x
+        if self.forward_fn is None:
+            return super().forward(x)
+        nn._check_2d(self, x, self.n)
+        p = self._params
+        out, mean, var, _ = self.forward_fn(
+            x.copy(),
+            p["gamma"].copy(),
+            p["beta"].copy(),
+            self.running_mean.copy(),
+            self.running_var.copy(),
+            self.mode,
+            self.momentum,
+            self.eps,
+        )
+        self.running_mean = np.array(mean, dtype=self.dtype)
+        self.running_var = np.array(var, dtype=self.dtype)
+        # what the course's backward needs, should only the forward pass be given
+        if self.training:
+            mu, v = x.mean(axis=0), x.var(axis=0)
+        else:
+            mu, v = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(v + self.eps)
+        self._cache = ((x - mu) * inv_std, inv_std, self.training)
+        return np.asarray(out, dtype=self.dtype)
+
+    def backward(self, dout):
+        training = self._cache[2] if self._cache is not None else self.training
+        if self.backward_fn is None or not training:
+            return super().backward(dout)
+        dout = np.asarray(dout, dtype=self.dtype)
+        if self._x is None or dout.shape != self._x.shape:
+            shape = None if self._x is None else self._x.shape
+            raise ValueError(f"{self!r}: dout has shape {dout.shape}, expected {shape}")
+        dx, dgamma, dbeta = self.backward_fn(
+            dout.copy(), self._x.copy(), self._params["gamma"].copy(), self.eps
+        )
+        self._grads["gamma"] = np.array(dgamma, dtype=self.dtype)
+        self._grads["beta"] = np.array(dbeta, dtype=self.dtype)
+        return np.asarray(dx, dtype=self.dtype)
+
+    def __repr__(self):
+        return f"FunctionalBatchNorm({self.n})"
 
 
 def deep_sigmoid_net(
-    batchnorm: bool, *, depth: int = 8, width: int = 32, seed: int = 0
+    batchnorm: bool,
+    *,
+    depth: int = 8,
+    width: int = 32,
+    seed: int = 0,
+    forward: ForwardFn | None = None,
+    backward: BackwardFn | None = None,
 ) -> nn.Sequential:
     """Notebook 03's sigmoid MLP (2 inputs, ``depth`` hidden layers of ``width``, 2 classes,
     Xavier-normal weights), optionally with batch norm before every sigmoid. The weights'
-    random stream depends only on ``seed`` and ``depth`` (as in notebook 03)."""
-    return nn.mlp(
+    random stream depends only on ``seed`` and ``depth`` (as in notebook 03). With
+    ``forward`` or ``backward`` given, every batch norm is a :class:`FunctionalBatchNorm`
+    running them (the same weights and the same numbers, up to rounding)."""
+    model = nn.mlp(
         [2] + [width] * depth + [2],
         "sigmoid",
         init="xavier_normal",
         batchnorm=batchnorm,
         rng=np.random.default_rng([seed, depth]),
     )
+    if forward is not None or backward is not None:
+        for i, layer in enumerate(model.layers):
+            if isinstance(layer, nn.BatchNorm1d):
+                model.layers[i] = FunctionalBatchNorm(
+                    layer.n, forward, backward, momentum=layer.momentum, eps=layer.eps
+                )
+    return model
 
 
 def deep_sigmoid_run(
@@ -53,11 +147,16 @@ def deep_sigmoid_run(
     seed: int = 0,
     telemetry_every: int = 10,
     progress: bool = True,
+    forward: ForwardFn | None = None,
+    backward: BackwardFn | None = None,
 ) -> History:
     """Train :func:`deep_sigmoid_net` with plain SGD on notebook 03's data (moons, 600 points,
     a quarter held out) and batch order. A diverging run stops at its first non-finite loss
-    (``History.nan_step``), without a warning."""
-    model = deep_sigmoid_net(batchnorm, depth=depth, width=width, seed=seed)
+    (``History.nan_step``), without a warning. ``forward`` and ``backward``: see
+    :func:`deep_sigmoid_net`."""
+    model = deep_sigmoid_net(
+        batchnorm, depth=depth, width=width, seed=seed, forward=forward, backward=backward
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return train_on_depth_data(
@@ -80,6 +179,8 @@ def lr_sweep(
     steps: int = 300,
     last: int = 50,
     seed: int = 0,
+    forward: ForwardFn | None = None,
+    backward: BackwardFn | None = None,
 ) -> np.ndarray:
     r"""Final training loss of :func:`deep_sigmoid_run` for each learning rate: the mean
     mini-batch loss of the ``last`` steps (``inf`` for a run that diverged), shape
@@ -87,7 +188,8 @@ def lr_sweep(
 
     The loss, not the accuracy, because the evaluation-mode accuracy of a batch-norm network
     trained at a large learning rate jumps from one evaluation to the next (its running
-    statistics lag behind the weights); the averaged training loss does not."""
+    statistics lag behind the weights); the averaged training loss does not. ``forward`` and
+    ``backward``: see :func:`deep_sigmoid_net`."""
     out = np.empty(len(lrs))
     for i, lr in enumerate(lrs):
         h = deep_sigmoid_run(
@@ -98,6 +200,8 @@ def lr_sweep(
             seed=seed,
             telemetry_every=10**9,
             progress=False,
+            forward=forward,
+            backward=backward,
         )
         out[i] = np.inf if h.diverged else float(np.mean(h.loss[-last:]))
     return out
