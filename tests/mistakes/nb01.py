@@ -349,6 +349,147 @@ CHAIN_GRADIENT_NORMS = Exercise(
 EXERCISES = [SIGMOID_GRAD, TANH_GRAD, MAX_GRADIENT_FACTOR, CHAIN_GRADIENT_NORMS]
 
 
+# the forward pass every weight-gradient mistake shares; each mistake changes the backward loop
+_WEIGHT_HEAD = (
+    "def chain_weight_gradients(Ws, x, dout):\n"
+    "    zs, hs, h = [], [x], x\n"
+    "    for W in Ws:\n"
+    "        zs.append(h @ W)\n"
+    "        h = F.sigmoid(zs[-1])\n"
+    "        hs.append(h)\n"
+    "    dWs, dh = [None] * len(Ws), dout\n"
+    "    for l in range(len(Ws) - 1, -1, -1):\n"
+    "        s = F.sigmoid(zs[l])\n"
+)
+_WEIGHT_TAIL = "    return dWs\n"
+
+CHAIN_WEIGHT_GRADIENTS = Exercise(
+    cell="chain_weight_gradients",
+    mistakes={
+        "no_slope": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dWs[l] = hs[l].T @ dh\n"
+            + "        dh = dh @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="multiply by σ'(z_l)",
+        ),
+        # ∂L/∂z_l returned as if it were the weight gradient
+        "dz_not_dW": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = dz\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="the weight gradient also involves the layer's input",
+        ),
+        "output_not_input": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = hs[l + 1].T @ dz\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="not its output h_l",
+        ),
+        "output_side_first": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[len(Ws) - 1 - l] = hs[l].T @ dz\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="input side first",
+        ),
+        # fits 1-unit chains and a single layer; the random two-layer chain raises
+        "missing_transpose_down": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = hs[l].T @ dz\n"
+            + "        dh = dz @ Ws[l]\n"
+            + _WEIGHT_TAIL,
+            message="your function raised ValueError",
+        ),
+        # dz^T h is the transpose of the weight gradient
+        "transposed_gradient": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = dz.T @ hs[l]\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="has shape (3, 2), expected shape (2, 3)",
+        ),
+        "no_transpose_down_the_chain": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = hs[l].T @ dz\n"
+            + "        dh = dz\n"
+            + _WEIGHT_TAIL,
+            message="multiply by W_l.T",
+        ),
+        "dout_changed_in_place": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dh *= s * (1 - s)\n"
+            + "        dWs[l] = hs[l].T @ dh\n"
+            + "        dh = dh @ Ws[l].T\n"
+            + _WEIGHT_TAIL,
+            message="changed its input `dout` in place",
+        ),
+        "returns_norms": Mistake(
+            code=_WEIGHT_HEAD
+            + "        dz = dh * s * (1 - s)\n"
+            + "        dWs[l] = np.linalg.norm(hs[l].T @ dz)\n"
+            + "        dh = dz @ Ws[l].T\n"
+            + "    return np.array(dWs)\n",
+            message="should be a list",
+        ),
+    },
+    alternatives={
+        "einsum_slope_from_outputs": (
+            "def chain_weight_gradients(Ws, x, dout):\n"
+            "    hs = [x]\n"
+            "    for W in Ws:\n"
+            "        hs.append(1 / (1 + np.exp(-np.einsum('ni,ij->nj', hs[-1], W))))\n"
+            "    grads, g = [], dout\n"
+            "    for l in reversed(range(len(Ws))):\n"
+            "        dz = g * hs[l + 1] * (1 - hs[l + 1])\n"
+            "        grads.append(np.einsum('ni,nj->ij', hs[l], dz))\n"
+            "        g = np.einsum('nj,ij->ni', dz, Ws[l])\n"
+            "    return grads[::-1]\n"
+        ),
+        "sum_of_outer_products": (
+            "def chain_weight_gradients(Ws, x, dout):\n"
+            "    zs, ins, h = [], [], x\n"
+            "    for W in Ws:\n"
+            "        ins.append(h)\n"
+            "        zs.append(h.dot(W))\n"
+            "        h = F.sigmoid(zs[-1])\n"
+            "    out = []\n"
+            "    g = dout.copy()\n"
+            "    for W, z, a in zip(Ws[::-1], zs[::-1], ins[::-1]):\n"
+            "        g *= sigmoid_grad(z)  # our own copy\n"
+            "        out.insert(0, sum(np.outer(a[n], g[n]) for n in range(len(a))))\n"
+            "        g = g.dot(W.T)\n"
+            "    return out\n"
+        ),
+        "tensordot_tuple": (
+            "def chain_weight_gradients(Ws, x, dout):\n"
+            "    L = len(Ws)\n"
+            "    h = [x] + [None] * L\n"
+            "    for l in range(L):\n"
+            "        h[l + 1] = F.sigmoid(np.matmul(h[l], Ws[l]))\n"
+            "    dW = [None] * L\n"
+            "    delta = dout * F.sigmoid(h[L - 1] @ Ws[L - 1]) * F.sigmoid(-(h[L - 1] @ Ws[L - 1]))\n"
+            "    for l in range(L - 1, -1, -1):\n"
+            "        dW[l] = np.tensordot(h[l], delta, axes=(0, 0))\n"
+            "        if l:\n"
+            "            up = np.matmul(delta, Ws[l].T)\n"
+            "            delta = up * h[l] * (1 - h[l])\n"
+            "    return tuple(dW)\n"
+        ),
+    },
+)
+
+EXERCISES.append(CHAIN_WEIGHT_GRADIENTS)
+
+
 # --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
 # off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
 _MORE_MISTAKES = {
