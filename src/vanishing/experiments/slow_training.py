@@ -1,0 +1,183 @@
+r"""Notebook 03: slow and poor training, measured with the learner's own gradients.
+
+The network of notebook 03 on plain arrays: ``Ws[l]`` of shape ``(n_l, n_{l+1})`` and
+``bs[l]`` of shape ``(n_{l+1},)``, ``l = 0 .. L-1``,
+
+.. math:: h_0 = x,\qquad h_{l+1} = \sigma(h_l W_l + b_l)\ (l < L-1),\qquad
+          \text{logits} = h_{L-1} W_{L-1} + b_{L-1},
+
+and the mean softmax cross-entropy of the logits against integer labels. :func:`train_by_hand`
+trains it with plain SGD using a *given* gradient function (the learner's, in the notebook) and
+records the per-layer gradient norms and update-to-weight ratios it computes, on the same data,
+weights and batches as :func:`vanishing.experiments.causes.train_depths`, so that with a correct
+gradient the two runs agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .. import data as datasets
+from .. import functional as F
+from .. import losses, nn, train
+from .causes import DepthRun, depth_data, relative_weight_change
+
+__all__ = [
+    "net_params",
+    "sigmoid_net_gradients",
+    "sigmoid_net_logits",
+    "sigmoid_net_loss",
+    "train_by_hand",
+    "update_ratios",
+]
+
+
+def _fro(a: np.ndarray) -> float:
+    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
+
+
+def sigmoid_net_logits(Ws, bs, x) -> np.ndarray:
+    """The logits of the network of the module docstring for a batch ``x`` of shape (N, n_0)."""
+    h = np.asarray(x)
+    for l, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        z = h @ W + b
+        h = z if l == len(Ws) - 1 else F.sigmoid(z)
+    return h
+
+
+def sigmoid_net_loss(Ws, bs, x, y) -> float:
+    """Mean softmax cross-entropy of :func:`sigmoid_net_logits` against the labels ``y``."""
+    return losses.softmax_cross_entropy(sigmoid_net_logits(Ws, bs, x), y)[0]
+
+
+def sigmoid_net_gradients(Ws, bs, x, y) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    r"""``(dWs, dbs)``: the gradient of :func:`sigmoid_net_loss` w.r.t. every ``Ws[l]`` and
+    ``bs[l]`` (the course's reference; notebook 03 asks the learner to write it)."""
+    hs, h = [np.asarray(x)], np.asarray(x)
+    for l, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        z = h @ W + b
+        h = z if l == len(Ws) - 1 else F.sigmoid(z)
+        hs.append(h)
+    _, d = losses.softmax_cross_entropy(hs[-1], y)  # dL/dz of the output layer
+    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l], dbs[l] = hs[l].T @ d, d.sum(axis=0)
+        if l:
+            d = (d @ Ws[l].T) * hs[l] * (1 - hs[l])  # sigma'(z) = sigma(z) (1 - sigma(z))
+    return dWs, dbs
+
+
+def update_ratios(Ws, dWs, lr) -> np.ndarray:
+    r""":math:`\|\text{lr}\cdot dW_l\|_F / \|W_l\|_F` for every layer: the relative size of one
+    SGD step (the weights before the step). Shape ``(L,)``."""
+    return np.array([abs(lr) * _fro(dW) / _fro(W) for W, dW in zip(Ws, dWs, strict=True)])
+
+
+def net_params(
+    depth: int,
+    *,
+    width: int = 32,
+    n_in: int = 2,
+    n_out: int = 2,
+    init: str = "xavier_normal",
+    seed: int = 0,
+) -> tuple[nn.Sequential, list[np.ndarray], list[np.ndarray]]:
+    """The model :func:`~vanishing.experiments.causes.train_depths` trains for ``depth`` hidden
+    layers, and copies of its weights and biases as lists."""
+    sizes = [n_in] + [width] * int(depth) + [n_out]
+    model = nn.mlp(sizes, "sigmoid", init=init, rng=np.random.default_rng([seed, depth]))
+    lins = nn.linear_layers(model)
+    return model, [m.params["W"].copy() for m in lins], [m.params["b"].copy() for m in lins]
+
+
+def _batch_stream(X, y, batch_size: int, rng: np.random.Generator):
+    while True:  # the batches of vanishing.train.fit, in the same order
+        for xb, yb in datasets.batches(X, y, batch_size, rng):
+            if len(xb) >= 2 or batch_size == 1:
+                yield xb, yb
+
+
+def _accuracy(Ws, bs, X, y) -> float:
+    return float(np.mean(np.argmax(sigmoid_net_logits(Ws, bs, X), axis=1) == y))
+
+
+def train_by_hand(
+    gradients: Callable,
+    depths: Sequence[int] = (1, 4, 8),
+    *,
+    ratios: Callable = update_ratios,
+    dataset: str = "moons",
+    width: int = 32,
+    init: str = "xavier_normal",
+    steps: int = 2000,
+    lr: float = 1.0,
+    batch_size: int = 64,
+    n: int = 600,
+    seed: int = 0,
+    record_every: int = 5,
+    eval_every: int | None = None,
+) -> dict[str, DepthRun]:
+    r"""Notebook 03's experiment with a given gradient function: one sigmoid network per entry
+    of ``depths`` trained by plain SGD, ``W -= lr * dW``, ``b -= lr * db``.
+
+    ``gradients(Ws, bs, x, y) -> (dWs, dbs)`` computes every step's gradients;
+    ``ratios(Ws, dWs, lr)`` the update-to-weight ratios recorded every ``record_every`` steps
+    (with ``‖dW_l‖_F`` as ``grad_norm``). Same data, initial weights and batch order as
+    :func:`~vanishing.experiments.causes.train_depths`. Returns ``{"<d> hidden layer(s)":
+    DepthRun}``; each history's loss is the course's forward loss of each batch, and the
+    run's ``model`` holds the final weights.
+    """
+    X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
+    n_eval = min(len(X_tr), 2000)
+    eval_every = int(eval_every) if eval_every else max(1, steps // 50)
+    runs: dict[str, DepthRun] = {}
+    for d in depths:
+        label = f"{d} hidden layer{'s' if d != 1 else ''}"
+        model, Ws, bs = net_params(
+            d, width=width, n_in=X_tr.shape[1], n_out=int(y_tr.max()) + 1, init=init, seed=seed
+        )
+        before = [W.copy() for W in Ws]
+        stream = _batch_stream(X_tr, y_tr, batch_size, np.random.default_rng([seed, 10**6]))
+        loss = np.empty(steps)
+        rec_steps, g_rows, r_rows = [], [], []
+        ev_steps, tr_acc, va_acc = [], [], []
+        nan_step, t = None, 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for t in range(steps):
+                xb, yb = next(stream)
+                loss[t] = sigmoid_net_loss(Ws, bs, xb, yb)
+                if not np.isfinite(loss[t]):
+                    nan_step = t
+                    break
+                dWs, dbs = gradients(Ws, bs, xb, yb)
+                if t % record_every == 0:
+                    rec_steps.append(t)
+                    g_rows.append([_fro(dW) for dW in dWs])
+                    r_rows.append(np.asarray(ratios(Ws, dWs, lr), dtype=np.float64))
+                Ws = [W - lr * dW for W, dW in zip(Ws, dWs, strict=True)]
+                bs = [b - lr * db for b, db in zip(bs, dbs, strict=True)]
+                if (t + 1) % eval_every == 0 or t == steps - 1:
+                    ev_steps.append(t)
+                    tr_acc.append(_accuracy(Ws, bs, X_tr[:n_eval], y_tr[:n_eval]))
+                    va_acc.append(_accuracy(Ws, bs, X_val, y_val))
+        for m, W, b in zip(nn.linear_layers(model), Ws, bs, strict=True):
+            m.params["W"][...] = W
+            m.params["b"][...] = b
+        L = len(Ws)
+        hist = train.History(
+            loss=loss[: t + 1].copy(),
+            eval_steps=np.asarray(ev_steps, dtype=np.int64),
+            train_acc=np.asarray(tr_acc, dtype=np.float64),
+            val_acc=np.asarray(va_acc, dtype=np.float64),
+            telemetry_steps=np.asarray(rec_steps, dtype=np.int64),
+            linear_names=[f"W{l + 1}" for l in range(L)],
+            grad_norm=np.asarray(g_rows, dtype=np.float64).reshape(-1, L),
+            update_ratio=np.asarray(r_rows, dtype=np.float64).reshape(-1, L),
+            nan_step=nan_step,
+            lr=float(lr),
+            label=label,
+        )
+        runs[label] = DepthRun(hist, relative_weight_change(before, Ws), model)
+    return runs
