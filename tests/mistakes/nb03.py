@@ -397,3 +397,194 @@ for _ex in EXERCISES:
         assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
     _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
     _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))
+
+# --- Exercise 1 and 2 (issue 13): the backward of the sigmoid net and the update ratios ---
+GRAD_HEAD = '''def sigmoid_net_gradients(Ws, bs, x, y):
+    """Gradients of the mean softmax cross-entropy of the sigmoid network for one batch."""
+'''
+# the reference's shape, with one line changed per mistake
+GRAD_BODY = """    hs = [x]
+    for W, b in zip(Ws[:-1], bs[:-1]):
+        hs.append(F.sigmoid(hs[-1] @ W + b))
+    logits = hs[-1] @ Ws[-1] + bs[-1]
+    _, dz = losses.softmax_cross_entropy(logits, y)
+    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+    for l in reversed(range(len(Ws))):
+        dWs[l] = hs[l].T @ dz
+        dbs[l] = dz.sum(axis=0)
+        if l > 0:
+            dz = (dz @ Ws[l].T) * hs[l] * (1 - hs[l])
+    return dWs, dbs
+"""
+
+
+def grad_variant(*edits: tuple[str, str]) -> str:
+    body = GRAD_BODY
+    for old, new in edits:
+        assert old in body, old
+        body = body.replace(old, new)
+    return GRAD_HEAD + body
+
+
+RATIO_HEAD = '''def update_ratios(Ws, dWs, lr):
+    """Update-to-weight ratio of one SGD step, per layer."""
+'''
+
+EXERCISES += [
+    Exercise(
+        cell="sigmoid_net_gradients",
+        mistakes={
+            "no_sigmoid_slope": Mistake(
+                grad_variant(("(dz @ Ws[l].T) * hs[l] * (1 - hs[l])", "dz @ Ws[l].T")),
+                "multiply by the sigmoid's slope",
+            ),
+            "slope_at_the_output": Mistake(
+                grad_variant(("* hs[l] * (1 - hs[l])", "* F.sigmoid_grad(hs[l])")),
+                "F.sigmoid_grad(h) takes the slope at h instead",
+            ),
+            "sum_not_mean": Mistake(
+                grad_variant(
+                    (
+                        "    _, dz = losses.softmax_cross_entropy(logits, y)\n",
+                        "    p = np.exp(logits - logits.max(axis=1, keepdims=True))\n"
+                        "    dz = p / p.sum(axis=1, keepdims=True)\n"
+                        "    dz[np.arange(len(y)), y] -= 1\n",
+                    )
+                ),
+                "the loss is the mean over the batch",
+            ),
+            "sigmoid_on_the_logits": Mistake(
+                grad_variant(
+                    (
+                        "logits = hs[-1] @ Ws[-1] + bs[-1]",
+                        "out = F.sigmoid(hs[-1] @ Ws[-1] + bs[-1])",
+                    ),
+                    (
+                        "softmax_cross_entropy(logits, y)",
+                        "softmax_cross_entropy(out, y)\n    dz = dz * out * (1 - out)",
+                    ),
+                ),
+                "no sigmoid after it",
+            ),
+            "bias_gradient_mean": Mistake(
+                grad_variant(("dz.sum(axis=0)", "dz.mean(axis=0)")),
+                "db sums dz over the batch, not the mean",
+            ),
+            "transposed_weight_gradient": Mistake(
+                grad_variant(("hs[l].T @ dz", "(dz.T @ hs[l])")),
+                "has shape (3, 2), expected shape (2, 3)",
+            ),
+            "slope_of_the_wrong_layer": Mistake(
+                grad_variant(("* hs[l] * (1 - hs[l])", "* hs[l - 1] * (1 - hs[l - 1])")),
+                "differs from the expected value",
+            ),
+            "sign_flipped": Mistake(
+                grad_variant(
+                    ("    return dWs, dbs\n", "    return [-d for d in dWs], [-d for d in dbs]\n")
+                ),
+                "the gradient of the loss, not of minus the loss",
+            ),
+        },
+        alternatives={
+            "pre_activations_and_sigmoid_grad": GRAD_HEAD
+            + """    zs, h = [], x
+    for l, (W, b) in enumerate(zip(Ws, bs)):
+        zs.append(h @ W + b)
+        h = zs[-1] if l == len(Ws) - 1 else F.sigmoid(zs[-1])
+    _, d = losses.softmax_cross_entropy(h, y)
+    dWs, dbs = [], []
+    for l in range(len(Ws) - 1, -1, -1):
+        inp = x if l == 0 else F.sigmoid(zs[l - 1])
+        dWs.insert(0, inp.T @ d)
+        dbs.insert(0, np.sum(d, axis=0))
+        if l:
+            d = d @ Ws[l].T * F.sigmoid_grad(zs[l - 1])
+    return dWs, dbs
+""",
+            "own_softmax_and_einsum": GRAD_HEAD
+            + """    N = x.shape[0]
+    acts = [x]
+    for W, b in zip(Ws[:-1], bs[:-1]):
+        acts.append(1 / (1 + np.exp(-(acts[-1] @ W + b))))
+    z = acts[-1] @ Ws[-1] + bs[-1]
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    onehot = np.eye(z.shape[1])[y]
+    delta = (p - onehot) / N
+    grads_W, grads_b = [], []
+    for l in range(len(Ws) - 1, -1, -1):
+        grads_W.append(np.einsum("ni,nj->ij", acts[l], delta))
+        grads_b.append(np.einsum("nj->j", delta))
+        delta = np.einsum("nj,ij->ni", delta, Ws[l]) * acts[l] * (1 - acts[l])
+    return grads_W[::-1], grads_b[::-1]
+""",
+            "recursive": GRAD_HEAD
+            + """    def back(l, h):
+        z = h @ Ws[l] + bs[l]
+        if l == len(Ws) - 1:
+            _, dz = losses.softmax_cross_entropy(z, y)
+            return dz @ Ws[l].T, [h.T @ dz], [dz.sum(0)]
+        a = F.sigmoid(z)
+        da, dW_rest, db_rest = back(l + 1, a)
+        dz = da * a * (1.0 - a)
+        return dz @ Ws[l].T, [h.T @ dz] + dW_rest, [dz.sum(0)] + db_rest
+    _, dWs, dbs = back(0, x)
+    return dWs, dbs
+""",
+        },
+    ),
+    Exercise(
+        cell="update_ratios",
+        mistakes={
+            "no_learning_rate": Mistake(
+                RATIO_HEAD
+                + "    return np.array([np.linalg.norm(d) / np.linalg.norm(W) for W, d in zip(Ws, dWs)])\n",
+                "multiply the gradient by the learning rate",
+            ),
+            "largest_entry": Mistake(
+                RATIO_HEAD
+                + "    return np.array([lr * np.abs(d).max() / np.abs(W).max() for W, d in zip(Ws, dWs)])\n",
+                "not its largest entry",
+            ),
+            "spectral_norm": Mistake(
+                RATIO_HEAD
+                + "    return np.array([lr * np.linalg.norm(d, 2) / np.linalg.norm(W, 2) for W, d in zip(Ws, dWs)])\n",
+                "spectral norm",
+            ),
+            "weights_after_the_step": Mistake(
+                RATIO_HEAD
+                + "    return np.array([lr * np.linalg.norm(d) / np.linalg.norm(W - lr * d) for W, d in zip(Ws, dWs)])\n",
+                "before the step, not after it",
+            ),
+            "step_taken_in_place": Mistake(
+                RATIO_HEAD
+                + """    out = []
+    for W, d in zip(Ws, dWs):
+        norm = np.linalg.norm(W)
+        W -= lr * d
+        out.append(lr * np.linalg.norm(d) / norm)
+    return np.array(out)
+""",
+                "changed its input",
+            ),
+            "inverted": Mistake(
+                RATIO_HEAD
+                + "    return np.array([np.linalg.norm(W) / np.linalg.norm(lr * d) for W, d in zip(Ws, dWs)])\n",
+                "the update over the weight",
+            ),
+        },
+        alternatives={
+            "sqrt_of_sums": RATIO_HEAD
+            + "    return np.array([np.sqrt(np.sum((lr * d) ** 2) / np.sum(W**2)) for W, d in zip(Ws, dWs)])\n",
+            "vdot_loop": RATIO_HEAD
+            + """    out = np.empty(len(Ws))
+    for i in range(len(Ws)):
+        step = lr * dWs[i]
+        out[i] = np.sqrt(np.vdot(step, step)) / np.sqrt(np.vdot(Ws[i], Ws[i]))
+    return out
+""",
+            "fromiter_ravel": RATIO_HEAD
+            + "    return np.fromiter((np.linalg.norm(lr * d.ravel()) / np.linalg.norm(W.ravel()) for W, d in zip(Ws, dWs)), dtype=np.float64, count=len(Ws))\n",
+        },
+    ),
+]
