@@ -4,65 +4,207 @@ from _corpus import Exercise, Mistake
 
 ASSIGNMENT = "07_residual_connections"
 
-# --- residual_backward ----------------------------------------------------------------------
-RB_BLOCK_ONLY = """
-def residual_backward(dout, block_backward):
-    return block_backward(dout)
+# --- residual_block_forward -----------------------------------------------------------------
+RF_NO_IDENTITY = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return a @ W2 + b2, (x, W1, W2, z, a)
 """
 
-RB_IDENTITY_ONLY = """
-def residual_backward(dout, block_backward):
-    return dout
+# the original ResNet puts a ReLU after the addition; this block does not
+RF_RELU_AFTER_ADD = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return np.maximum(x + a @ W2 + b2, 0), (x, W1, W2, z, a)
 """
 
-RB_MULTIPLIED = """
-def residual_backward(dout, block_backward):
-    return dout * block_backward(dout)
+RF_RELU_ON_BRANCH_OUTPUT = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return x + np.maximum(a @ W2 + b2, 0), (x, W1, W2, z, a)
 """
 
-RB_CALLED_TWICE = """
-def residual_backward(dout, block_backward):
-    if block_backward(dout) is None:
-        return dout
-    return dout + block_backward(dout)
+RF_NO_B2 = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return x + a @ W2, (x, W1, W2, z, a)
 """
 
-RB_IN_PLACE = """
-def residual_backward(dout, block_backward):
-    dout += block_backward(dout)
-    return dout
+RF_NO_B1 = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1
+    a = np.maximum(z, 0)
+    return x + a @ W2 + b2, (x, W1, W2, z, a)
 """
 
-# the block's "local derivative" times dout: right only for element-wise blocks such as 2x
-RB_LOCAL_DERIVATIVE = """
-def residual_backward(dout, block_backward):
-    return dout * (1 + block_backward(np.ones_like(dout)))
+RF_CACHE_ORDER = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return x + a @ W2 + b2, (x, W1, W2, a, z)
 """
 
-RB_CALLS_PACKAGE = """
-def residual_backward(dout, block_backward):
-    from types import SimpleNamespace
-    from vanishing import nn
-    return nn.Residual.backward(SimpleNamespace(block=SimpleNamespace(backward=block_backward)), dout)
+RF_CACHE_WITH_BIASES = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return x + a @ W2 + b2, (x, W1, b1, W2, b2, z, a)
 """
 
-RB_NP_ADD = """
-def residual_backward(dout, block_backward):
-    return np.add(dout, block_backward(dout))
+RF_FLOAT64 = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    x, W1, b1, W2, b2 = (np.asarray(v, dtype=float) for v in (x, W1, b1, W2, b2))
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    return x + a @ W2 + b2, (x, W1, W2, z, a)
 """
 
-RB_COPY_THEN_ACCUMULATE = """
-def residual_backward(dout, block_backward):
+RF_ADDS_INTO_X = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1 + b1
+    a = np.maximum(z, 0)
+    inp = x.copy()
+    x += a @ W2 + b2
+    return x, (inp, W1, W2, z, a)
+"""
+
+RF_CALLS_PACKAGE = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    from vanishing.experiments import residual
+    return residual.block_forward(x, W1, b1, W2, b2)
+"""
+
+# valid: the mask multiply, np.dot, the bias added first
+RF_MASK_AND_DOT = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = b1 + np.dot(x, W1)
+    a = z * (z > 0)
+    y = np.add(x, b2 + np.dot(a, W2))
+    return y, (x, W1, W2, z, a)
+"""
+
+# valid: einsum and clip, the cache as a list
+RF_EINSUM_CLIP_LIST = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = np.einsum("nd,dh->nh", x, W1) + b1
+    a = np.clip(z, 0, None)
+    u = np.einsum("nh,hd->nd", a, W2) + b2
+    return u + x, [x, W1, W2, z, a]
+"""
+
+# valid: a copy of the input, accumulated into, and np.where for the ReLU
+RF_COPY_WHERE = """
+def residual_block_forward(x, W1, b1, W2, b2):
+    z = x @ W1
+    z = z + b1
+    a = np.where(z > 0, z, np.zeros_like(z))
+    y = x.copy()
+    y += a @ W2
+    y += b2
+    return y, (x, W1, W2, z, a)
+"""
+
+# --- residual_block_backward ----------------------------------------------------------------
+RBB_NO_IDENTITY = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    return dz @ W1.T, x.T @ dz, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+"""
+
+RBB_SLOPE_ONE_AT_ZERO = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z >= 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+"""
+
+# a >= 0 everywhere, so this mask lets every entry through
+RBB_MASK_FROM_A_GE = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (a >= 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+"""
+
+RBB_DW2_FROM_Z = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.sum(axis=0), z.T @ dout, dout.sum(axis=0)
+"""
+
+RBB_BIAS_MEANS = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.mean(axis=0), a.T @ dout, dout.mean(axis=0)
+"""
+
+RBB_DW1_TRANSPOSED = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    return dout + dz @ W1.T, dz.T @ x, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+"""
+
+RBB_FLOAT64 = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = (np.asarray(v, dtype=np.float64) for v in cache)
+    dout = np.asarray(dout, dtype=np.float64)
+    dz = (dout @ W2.T) * (z > 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+"""
+
+RBB_ADDS_INTO_DOUT = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    dW2, db2 = a.T @ dout, dout.sum(axis=0)
+    dx = dout
+    dx += dz @ W1.T
+    return dx, x.T @ dz, dz.sum(axis=0), dW2, db2
+"""
+
+RBB_CALLS_PACKAGE = """
+def residual_block_backward(dout, cache):
+    from vanishing.experiments import residual
+    return residual.block_backward(dout, cache)
+"""
+
+# valid: the mask from a > 0 (the same entries as z > 0), einsum
+RBB_MASK_FROM_A_EINSUM = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = np.einsum("nd,hd->nh", dout, W2) * (a > 0)
+    dx = dout + np.einsum("nh,dh->nd", dz, W1)
+    return dx, np.einsum("nd,nh->dh", x, dz), dz.sum(0), np.einsum("nh,nd->hd", a, dout), dout.sum(0)
+"""
+
+# valid: np.where for the ReLU, np.dot, np.sum
+RBB_WHERE_DOT = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache
+    dz = np.where(z > 0, np.dot(dout, W2.T), 0)
+    dx = np.add(np.dot(dz, W1.T), dout)
+    return dx, np.dot(x.T, dz), np.sum(dz, axis=0), np.dot(a.T, dout), np.sum(dout, axis=0)
+"""
+
+# valid: Heaviside step with value 0 at 0, a copy of dout accumulated into, the cache by index
+RBB_HEAVISIDE_COPY = """
+def residual_block_backward(dout, cache):
+    x, W1, W2, z, a = cache[0], cache[1], cache[2], cache[3], cache[4]
+    slope = np.heaviside(z, 0.0)
+    dz = (dout @ W2.T) * slope
     dx = dout.copy()
-    dx += block_backward(dout)
-    return dx
-"""
-
-RB_BLOCK_FIRST = """
-def residual_backward(dout, block_backward):
-    through_block = block_backward(dout)
-    identity = dout
-    return through_block + identity
+    dx += dz @ W1.T
+    dW1 = x.T @ dz
+    dW2 = a.T @ dout
+    return dx, dW1, dz.sum(axis=0), dW2, dout.sum(axis=0)
 """
 
 # --- backprop_norms -------------------------------------------------------------------------
@@ -211,34 +353,6 @@ def backprop_norms(dout, jacobians, residual=False):
     return norms
 """
 
-AUD_RESIDUAL_BACKWARD_SUM_BUILTIN_FROM_DOUT = """
-def residual_backward(dout, block_backward):
-    return sum([block_backward(dout)], dout)
-"""
-
-AUD_RESIDUAL_BACKWARD_BLOCK_ON_A_COPY_AND_NP_ADD_OUT = """
-def residual_backward(dout, block_backward):
-    through_block = block_backward(dout.copy())
-    dx = np.empty_like(dout)
-    np.add(through_block, dout, out=dx)
-    return dx
-"""
-
-AUD_RESIDUAL_BACKWARD_ADDS_ONE_NOT_DOUT = """
-def residual_backward(dout, block_backward):
-    return block_backward(dout) + 1
-"""
-
-AUD_RESIDUAL_BACKWARD_BLOCK_CALLED_WITH_ONES = """
-def residual_backward(dout, block_backward):
-    return dout + block_backward(np.ones_like(dout))
-"""
-
-AUD_RESIDUAL_BACKWARD_BLOCK_PATH_SUBTRACTED = """
-def residual_backward(dout, block_backward):
-    return dout - block_backward(dout)
-"""
-
 AUD_BACKPROP_NORMS_IDENTITY_PLUS_J_AND_EINSUM = """
 def backprop_norms(dout, jacobians, residual=False):
     D = len(dout)
@@ -294,38 +408,44 @@ def backprop_norms(dout, jacobians, residual=False):
 
 EXERCISES = [
     Exercise(
-        cell="residual_backward",
+        cell="residual_block_forward",
         mistakes={
-            "block_path_subtracted": Mistake(
-                AUD_RESIDUAL_BACKWARD_BLOCK_PATH_SUBTRACTED,
-                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
+            "no_identity": Mistake(RF_NO_IDENTITY, "add the block's input"),
+            "relu_after_the_addition": Mistake(RF_RELU_AFTER_ADD, "no ReLU after the addition"),
+            "relu_on_the_branch_output": Mistake(
+                RF_RELU_ON_BRANCH_OUTPUT, "the ReLU goes between the two linear layers"
             ),
-            "block_called_with_ones": Mistake(
-                AUD_RESIDUAL_BACKWARD_BLOCK_CALLED_WITH_ONES,
-                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
-            ),
-            "adds_one_not_dout": Mistake(
-                AUD_RESIDUAL_BACKWARD_ADDS_ONE_NOT_DOUT,
-                "residual_backward(array(2, 2) float64 [1, -2, 0.5, 0], <lambda>)",
-            ),
-            "block_path_only": Mistake(RB_BLOCK_ONLY, "you returned the block's gradient only"),
-            "identity_path_only": Mistake(RB_IDENTITY_ONLY, "you returned dout only"),
-            "paths_multiplied": Mistake(RB_MULTIPLIED, "do not multiply them"),
-            "block_backward_called_twice": Mistake(
-                RB_CALLED_TWICE, "call block_backward exactly once"
-            ),
-            "adds_into_dout": Mistake(RB_IN_PLACE, "changed its input `dout` in place"),
-            "local_derivative_times_dout": Mistake(
-                RB_LOCAL_DERIVATIVE, "dx does not match centred differences"
-            ),
-            "calls_the_package": Mistake(RB_CALLS_PACKAGE, "is off limits"),
+            "no_b2": Mistake(RF_NO_B2, "add the second layer's bias"),
+            "no_b1": Mistake(RF_NO_B1, "add the first layer's bias"),
+            "cache_order": Mistake(RF_CACHE_ORDER, "z before a"),
+            "cache_with_biases": Mistake(RF_CACHE_WITH_BIASES, "should have 5 items"),
+            "float64": Mistake(RF_FLOAT64, "keep the dtype of the inputs"),
+            "adds_into_x": Mistake(RF_ADDS_INTO_X, "changed its input `x` in place"),
+            "calls_the_package": Mistake(RF_CALLS_PACKAGE, "is off limits"),
         },
         alternatives={
-            "block_on_a_copy_and_np_add_out": AUD_RESIDUAL_BACKWARD_BLOCK_ON_A_COPY_AND_NP_ADD_OUT,
-            "sum_builtin_from_dout": AUD_RESIDUAL_BACKWARD_SUM_BUILTIN_FROM_DOUT,
-            "np_add": RB_NP_ADD,
-            "copy_then_accumulate": RB_COPY_THEN_ACCUMULATE,
-            "block_path_first": RB_BLOCK_FIRST,
+            "mask_and_dot": RF_MASK_AND_DOT,
+            "einsum_clip_list": RF_EINSUM_CLIP_LIST,
+            "copy_where": RF_COPY_WHERE,
+        },
+    ),
+    Exercise(
+        cell="residual_block_backward",
+        mistakes={
+            "no_identity": Mistake(RBB_NO_IDENTITY, "dx misses the identity path"),
+            "slope_one_at_zero": Mistake(RBB_SLOPE_ONE_AT_ZERO, "not z >= 0"),
+            "mask_from_a_ge_0": Mistake(RBB_MASK_FROM_A_GE, "multiply by ReLU's derivative"),
+            "dW2_from_z": Mistake(RBB_DW2_FROM_Z, "not z"),
+            "bias_means": Mistake(RBB_BIAS_MEANS, "not the mean"),
+            "dW1_transposed": Mistake(RBB_DW1_TRANSPOSED, "dW1 must have the shape of W1"),
+            "float64": Mistake(RBB_FLOAT64, "keep the dtype of the inputs"),
+            "adds_into_dout": Mistake(RBB_ADDS_INTO_DOUT, "changed its input `dout` in place"),
+            "calls_the_package": Mistake(RBB_CALLS_PACKAGE, "is off limits"),
+        },
+        alternatives={
+            "mask_from_a_einsum": RBB_MASK_FROM_A_EINSUM,
+            "where_dot": RBB_WHERE_DOT,
+            "heaviside_copy": RBB_HEAVISIDE_COPY,
         },
     ),
     Exercise(

@@ -18,6 +18,9 @@ passes :math:`g_l` down unchanged, however small :math:`g_l J_l` is.
 * :func:`train_run`: SGD with momentum on two moons; the residual network trains, the plain one
   stays at chance.
 * :func:`chain_norms`: the same contrast on bare Jacobian products (no data, no training).
+* :func:`block_forward`, :func:`block_backward`: a residual block with a real branch,
+  :math:`y = x + \mathrm{ReLU}(xW_1 + b_1)W_2 + b_2`, as plain functions (the reference for
+  the notebook's exercises); :func:`branch_weights` draws the weights of a stack of them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from .. import nn, telemetry
 from ..train import History
 from .causes import depth_data, train_on_depth_data
 
-__all__ = ["chain_norms", "deep_net", "gradient_norms_at_init", "random_jacobians", "train_run"]
+__all__ = [
+    "block_backward",
+    "block_forward",
+    "branch_weights",
+    "chain_norms",
+    "deep_net",
+    "gradient_norms_at_init",
+    "random_jacobians",
+    "train_run",
+]
 
 
 def deep_net(
@@ -109,4 +121,72 @@ def chain_norms(dout: np.ndarray, jacobians, residual: bool) -> np.ndarray:
     for i in range(len(jacobians) - 1, -1, -1):
         g = g + g @ jacobians[i] if residual else g @ jacobians[i]
         out[i] = np.linalg.norm(g)
+    return out
+
+
+def block_forward(x, W1, b1, W2, b2):
+    r"""Residual block :math:`y = x + aW_2 + b_2`, :math:`a = \mathrm{ReLU}(z)`,
+    :math:`z = xW_1 + b_1`; x (N, D), W1 (D, H), b1 (H,), W2 (H, D), b2 (D,).
+
+    Returns ``(y, cache)`` with ``cache = (x, W1, W2, z, a)``, the format notebook 07 asks
+    for. Arrays keep their dtype; the inputs are not changed.
+    """
+    x, W1, b1, W2, b2 = (np.asarray(v) for v in (x, W1, b1, W2, b2))
+    if (
+        x.ndim != 2
+        or W1.shape != (x.shape[1], b1.shape[0])
+        or W2.shape != (b1.shape[0], x.shape[1])
+    ):
+        raise ValueError(
+            f"block_forward: shapes x {x.shape}, W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape} "
+            "do not fit (N, D), (D, H), (H,), (H, D)"
+        )
+    z = x @ W1 + b1
+    a = np.maximum(z, 0).astype(z.dtype, copy=False)
+    y = x + (a @ W2 + b2)
+    return y, (x, W1, W2, z, a)
+
+
+def block_backward(dout, cache):
+    r"""Backward pass of :func:`block_forward`: ``(dx, dW1, db1, dW2, db2)`` for
+    ``dout`` :math:`= \partial L/\partial y`. ReLU's slope at :math:`z = 0` is 0.
+
+    :math:`dx = \text{dout} + dz\,W_1^\top` (the identity path, then the branch), with
+    :math:`dz = (\text{dout}\,W_2^\top)\odot[z > 0]`; :math:`dW_2 = a^\top\text{dout}`,
+    :math:`db_2 = \sum_n \text{dout}_n`, :math:`dW_1 = x^\top dz`, :math:`db_1 = \sum_n dz_n`.
+    """
+    x, W1, W2, z, a = cache
+    dz = (dout @ W2.T) * (z > 0)
+    return dout + dz @ W1.T, x.T @ dz, dz.sum(axis=0), a.T @ dout, dout.sum(axis=0)
+
+
+def branch_weights(
+    depth: int,
+    width: int,
+    hidden: int | None = None,
+    *,
+    branch_scale: float | None = None,
+    seed: int = 0,
+    dtype=np.float64,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    r"""``depth`` tuples ``(W1, b1, W2, b2)`` for a stack of :func:`block_forward` blocks of
+    width ``width`` (branch width ``hidden``, default ``width``): :math:`W_1` He-normal
+    (variance :math:`2/D`), :math:`W_2` He-normal times ``branch_scale``, biases 0.
+
+    ``branch_scale`` defaults to :math:`1/\sqrt{\text{depth}}`, the Fixup scaling for
+    two-layer branches (Zhang, Dauphin & Ma 2019): each branch then multiplies a squared
+    gradient norm by about :math:`c = 2\,\text{branch\_scale}^2 = 2/\text{depth}`, so
+    the residual stack grows it by about :math:`(1 + c)^{\text{depth}} \approx e^2` in all,
+    while the same branches without the identity shrink it by :math:`c^{\text{depth}}`.
+    """
+    hidden = width if hidden is None else hidden
+    scale = 1 / np.sqrt(depth) if branch_scale is None else float(branch_scale)
+    rng = np.random.default_rng([seed, 13])
+    out = []
+    for _ in range(depth):
+        W1 = rng.standard_normal((width, hidden)) * np.sqrt(2 / width)
+        W2 = rng.standard_normal((hidden, width)) * np.sqrt(2 / hidden) * scale
+        out.append(
+            (W1.astype(dtype), np.zeros(hidden, dtype), W2.astype(dtype), np.zeros(width, dtype))
+        )
     return out
