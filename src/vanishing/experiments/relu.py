@@ -9,6 +9,9 @@ Three experiments, each returning plain numbers for the notebook to plot and for
   20 layers, the ReLU family's stay within a small factor.
 * :func:`train_activations`: the 8-hidden-layer sigmoid network that notebook 03 could not
   train (same data, optimiser and budget), with the sigmoid swapped for each activation.
+* :func:`deep_forward` / :func:`deep_backward`: a stack of ``L`` layers
+  :math:`h_{l+1} = f(h_l W_l + b_l)` on plain arrays (notebook 04 asks the learner to write the
+  backward), and :func:`gradient_flow_with`, the experiment above with a given backward.
 * :func:`dead_fraction_by_shift` and :func:`dying_relu_run`: the dying-ReLU problem. Shifting
   every pre-activation down by ``shift`` switches ReLU units off for the whole batch; a ReLU
   unit that is off for every input gets no gradient and never comes back, a leaky one does.
@@ -21,11 +24,12 @@ sense; we call it *inactive* when its pre-activation is :math:`\le 0` for every 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import nn, telemetry
+from .. import functional as F
+from .. import losses, nn, telemetry
 from ..train import History
 from .causes import depth_data, train_on_depth_data
 
@@ -34,6 +38,11 @@ __all__ = [
     "RECOMMENDED_INIT",
     "dead_fraction",
     "dead_fraction_by_shift",
+    "deep_backward",
+    "deep_forward",
+    "FAMILY",
+    "gradient_flow_with",
+    "hidden_params",
     "dying_relu_run",
     "gradient_flow_by_activation",
     "inactive_fraction",
@@ -54,6 +63,10 @@ RECOMMENDED_INIT = {
     "elu": "he_normal",
     "gelu": "he_normal",
 }
+
+
+#: The ReLU family: the activations :func:`deep_backward` takes.
+FAMILY = ("relu", "leaky_relu", "elu", "gelu")
 
 
 def dead_fraction(h: np.ndarray) -> float:
@@ -102,6 +115,88 @@ def gradient_flow_by_activation(
             rng=np.random.default_rng([seed, 4]),
         )
         out[name] = telemetry.layer_gradient_norms(model, X, y)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# A deep stack of one activation on plain arrays
+# ------------------------------------------------------------------------------------------
+def _family(activation: str, alpha: float) -> tuple[Callable, Callable]:
+    if activation not in FAMILY:
+        raise ValueError(f"activation must be one of {FAMILY}, got {activation!r}")
+    if activation == "leaky_relu":
+        return (lambda z: F.leaky_relu(z, alpha)), (lambda z: F.leaky_relu_grad(z, alpha))
+    return F.get(activation)  # ELU with alpha = 1
+
+
+def deep_forward(Ws, bs, x, activation: str = "relu", alpha: float = 0.01) -> np.ndarray:
+    r""":math:`h_L` of the stack :math:`h_0 = x`, :math:`h_{l+1} = f(h_l W_l + b_l)`, the
+    activation after every layer (``alpha``: the leaky ReLU's slope; ELU takes alpha = 1)."""
+    f, _ = _family(activation, alpha)
+    h = np.asarray(x)
+    for W, b in zip(Ws, bs, strict=True):
+        h = f(h @ W + b)
+    return h
+
+
+def deep_backward(Ws, bs, x, dout, activation: str = "relu", alpha: float = 0.01):
+    r"""``(dx, dWs, dbs)`` of :func:`deep_forward` for the upstream gradient ``dout`` =
+    :math:`\partial\mathcal L/\partial h_L` (the course's reference; notebook 04 asks the learner
+    to write it)."""
+    f, f_grad = _family(activation, alpha)
+    hs, zs = [np.asarray(x)], []
+    for W, b in zip(Ws, bs, strict=True):
+        zs.append(hs[-1] @ W + b)
+        hs.append(f(zs[-1]))
+    dh = np.asarray(dout)
+    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dz = dh * f_grad(zs[l])
+        dWs[l], dbs[l] = hs[l].T @ dz, dz.sum(axis=0)
+        dh = dz @ Ws[l].T
+    return dh, dWs, dbs
+
+
+def hidden_params(model: nn.Module) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Copies of the weights and biases of every Linear layer of ``model`` but the last."""
+    lins = nn.linear_layers(model)[:-1]
+    return [m.params["W"].copy() for m in lins], [m.params["b"].copy() for m in lins]
+
+
+def gradient_flow_with(
+    backward: Callable,
+    activations: Sequence[str] = FAMILY,
+    *,
+    depth: int = 20,
+    width: int = 64,
+    n: int = 256,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    r""":func:`gradient_flow_by_activation` with a given backward through the hidden layers.
+
+    Same networks and data; the output layer and the loss gradient come from the course, then
+    ``backward(Ws, bs, X, dh, activation) -> (dx, dWs, dbs)`` (the learner's, in the notebook)
+    back-propagates :math:`\partial\mathcal L/\partial h_L` through the ``depth`` hidden layers.
+    Returns ``{activation: norms}`` of shape ``(depth + 1,)``, input side first, the output
+    layer last.
+    """
+    X, y, _, _ = depth_data("moons", n=max(n, 8) * 4 // 3, seed=seed)
+    X, y = X[:n], y[:n]
+    out = {}
+    for name in activations:
+        model = nn.mlp(
+            [X.shape[1]] + [width] * depth + [2],
+            name,
+            init=RECOMMENDED_INIT[name],
+            rng=np.random.default_rng([seed, 4]),
+        )
+        Ws, bs = hidden_params(model)
+        last = nn.linear_layers(model)[-1]
+        h = deep_forward(Ws, bs, X, name)
+        _, dlogits = losses.softmax_cross_entropy(h @ last.params["W"] + last.params["b"], y)
+        _, dWs, _ = backward(Ws, bs, X, dlogits @ last.params["W"].T, name)
+        norms = [np.linalg.norm(np.asarray(dW, dtype=np.float64)) for dW in dWs]
+        out[name] = np.array(norms + [np.linalg.norm(h.T @ dlogits)])
     return out
 
 
