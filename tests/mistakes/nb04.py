@@ -592,3 +592,160 @@ for _ex in EXERCISES:
         assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
     _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
     _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))
+
+# --- Exercise 4 (issue 13): the backward through a deep stack of one ReLU-family activation ---
+DEEP_HEAD = '''def deep_backward(Ws, bs, x, dout, activation="relu", alpha=0.01):
+    """Backward pass through L layers h_{l+1} = f(h_l @ Ws[l] + bs[l]) of one activation f."""
+'''
+# the reference's shape, with one line changed per mistake
+DEEP_BODY = """    f, f_grad = {
+        "relu": (F.relu, relu_grad),
+        "leaky_relu": (lambda z: F.leaky_relu(z, alpha), lambda z: leaky_relu_grad(z, alpha)),
+        "elu": (elu, elu_grad),
+        "gelu": (gelu, gelu_grad),
+    }[activation]
+    hs, zs = [x], []
+    for W, b in zip(Ws, bs):
+        zs.append(hs[-1] @ W + b)
+        hs.append(f(zs[-1]))
+    dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+    dh = dout
+    for l in reversed(range(len(Ws))):
+        dz = dh * f_grad(zs[l])
+        dWs[l] = hs[l].T @ dz
+        dbs[l] = dz.sum(axis=0)
+        dh = dz @ Ws[l].T
+    return dh, dWs, dbs
+"""
+
+
+def deep_variant(*edits: tuple[str, str]) -> str:
+    body = DEEP_BODY
+    for old, new in edits:
+        assert old in body, old
+        body = body.replace(old, new)
+    return DEEP_HEAD + body
+
+
+EXERCISES.append(
+    Exercise(
+        cell="deep_backward",
+        mistakes={
+            "relu_slope_one_at_the_kink": Mistake(
+                deep_variant(
+                    ('"relu": (F.relu, relu_grad)', '"relu": (F.relu, lambda z: (z >= 0) * 1.0)')
+                ),
+                "relu'(0) is 0 in this course",
+            ),
+            "no_slope": Mistake(
+                deep_variant(("dz = dh * f_grad(zs[l])", "dz = dh")),
+                "multiply by the activation's slope f'(z) on the way down",
+            ),
+            "slope_at_the_output": Mistake(
+                deep_variant(("f_grad(zs[l])", "f_grad(hs[l + 1])")),
+                "does not match centred differences",
+            ),
+            "transposed_weight_gradient": Mistake(
+                deep_variant(("hs[l].T @ dz", "dz.T @ hs[l]")),
+                "has shape (3, 2), expected shape (2, 3)",
+            ),
+            "default_alpha": Mistake(
+                deep_variant(
+                    (
+                        "lambda z: F.leaky_relu(z, alpha), lambda z: leaky_relu_grad(z, alpha)",
+                        "F.leaky_relu, leaky_relu_grad",
+                    ),
+                ),
+                "use the alpha you were given",
+            ),
+            "dx_not_propagated": Mistake(
+                deep_variant(("    return dh, dWs, dbs\n", "    return dout, dWs, dbs\n")),
+                "has shape (2, 1), expected shape (2, 2)",
+            ),
+            "bias_gradient_mean": Mistake(
+                deep_variant(("dz.sum(axis=0)", "dz.mean(axis=0)")),
+                "differs from the expected value",
+            ),
+            "elu_with_the_leaky_alpha": Mistake(
+                deep_variant(
+                    (
+                        '"elu": (elu, elu_grad)',
+                        '"elu": (lambda z: elu(z, alpha), lambda z: elu_grad(z, alpha))',
+                    )
+                ),
+                "does not match centred differences",
+            ),
+        },
+        alternatives={
+            "if_chain_and_masks": DEEP_HEAD
+            + """    zs, h = [], x
+    for W, b in zip(Ws, bs):
+        z = h @ W + b
+        zs.append(z)
+        if activation == "relu":
+            h = np.maximum(z, 0.0)
+        elif activation == "leaky_relu":
+            h = np.where(z > 0, z, alpha * z)
+        elif activation == "elu":
+            h = elu(z)
+        else:
+            h = gelu(z)
+    grads_W, grads_b = [], []
+    g = dout
+    for l in range(len(Ws) - 1, -1, -1):
+        z = zs[l]
+        if activation == "relu":
+            g = np.where(z > 0, g, 0.0)
+        elif activation == "leaky_relu":
+            g = np.where(z > 0, g, alpha * g)
+        elif activation == "elu":
+            g = g * elu_grad(z)
+        else:
+            g = g * gelu_grad(z)
+        inp = x if l == 0 else (F.relu(zs[l - 1]) if activation == "relu" else
+                                F.leaky_relu(zs[l - 1], alpha) if activation == "leaky_relu" else
+                                elu(zs[l - 1]) if activation == "elu" else gelu(zs[l - 1]))
+        grads_W.insert(0, inp.T @ g)
+        grads_b.insert(0, g.sum(axis=0))
+        g = g @ Ws[l].T
+    return g, grads_W, grads_b
+""",
+            "recursive_einsum": DEEP_HEAD
+            + """    slope = {"relu": relu_grad, "elu": elu_grad, "gelu": gelu_grad,
+             "leaky_relu": lambda z: leaky_relu_grad(z, alpha)}[activation]
+    act = {"relu": F.relu, "elu": elu, "gelu": gelu,
+           "leaky_relu": lambda z: F.leaky_relu(z, alpha)}[activation]
+
+    def back(l, h):
+        z = np.einsum("ni,ij->nj", h, Ws[l]) + bs[l]
+        g = dout if l == len(Ws) - 1 else back(l + 1, act(z))[0]
+        dz = g * slope(z)
+        rest_W, rest_b = ([], []) if l == len(Ws) - 1 else back(l + 1, act(z))[1:]
+        return np.einsum("nj,ij->ni", dz, Ws[l]), [np.einsum("ni,nj->ij", h, dz)] + rest_W, [np.einsum("nj->j", dz)] + rest_b
+
+    return back(0, x)
+""",
+            "jacobian_products_per_layer": DEEP_HEAD
+            + """    pairs = {"relu": (F.relu, relu_grad), "elu": (elu, elu_grad), "gelu": (gelu, gelu_grad),
+             "leaky_relu": (lambda z: F.leaky_relu(z, alpha), lambda z: leaky_relu_grad(z, alpha))}
+    f, fp = pairs[activation]
+    inputs, slopes = [], []
+    h = x
+    for W, b in zip(Ws, bs):
+        inputs.append(h)
+        z = np.dot(h, W) + b[None, :]
+        slopes.append(fp(z))
+        h = f(z)
+    L = len(Ws)
+    dWs, dbs = [np.zeros_like(W) for W in Ws], [np.zeros_like(b) for b in bs]
+    upstream = np.array(dout, copy=True)
+    for l in range(L - 1, -1, -1):
+        dz = upstream * slopes[l]
+        np.add.at(dbs[l], np.arange(dz.shape[1]), dz.sum(0))
+        dWs[l] += np.dot(inputs[l].T, dz)
+        upstream = np.dot(dz, Ws[l].T)
+    return upstream, dWs, dbs
+""",
+        },
+    )
+)
