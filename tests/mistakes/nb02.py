@@ -282,6 +282,158 @@ EXERCISES = [
 ]
 
 
+# the forward pass every weight-gradient mistake shares; each mistake changes the backward loop
+WEIGHT_HEAD = """def weight_gradients(Ws, x, dout, activation="tanh"):
+    if activation == "linear":
+        f, f_grad = (lambda z: z), (lambda z: np.ones_like(z))
+    else:
+        f, f_grad = F.get(activation)
+    zs, hs, h = [], [x], x
+    for W in Ws:
+        zs.append(h @ W)
+        h = f(zs[-1])
+        hs.append(h)
+    dWs, dh = [None] * len(Ws), dout
+    for l in range(len(Ws) - 1, -1, -1):
+"""
+WEIGHT_BODY = """        dz = dh * f_grad(zs[l])
+        dWs[l] = hs[l].T @ dz
+        dh = dz @ Ws[l].T
+    return dWs
+"""
+
+
+def weight_variant(*edits: tuple[str, str], head: str = WEIGHT_HEAD) -> str:
+    body = WEIGHT_BODY
+    for old, new in edits:
+        assert old in body, old
+        body = body.replace(old, new)
+    return head + body
+
+
+WEIGHT_GRADIENTS = Exercise(
+    cell="weight_gradients",
+    mistakes={
+        "transposed": Mistake(
+            code=weight_variant(("dWs[l] = hs[l].T @ dz", "dWs[l] = dz.T @ hs[l]")),
+            message="that is the transpose of ∂L/∂W_l",
+        ),
+        "output_side_first": Mistake(
+            code=weight_variant(("dWs[l] = hs[l].T @ dz", "dWs[len(Ws) - 1 - l] = hs[l].T @ dz")),
+            message="input side first",
+        ),
+        "output_not_input": Mistake(
+            code=weight_variant(("dWs[l] = hs[l].T @ dz", "dWs[l] = hs[l + 1].T @ dz")),
+            message="not its output h_l",
+        ),
+        "no_slope": Mistake(
+            code=weight_variant(("dz = dh * f_grad(zs[l])", "dz = dh")),
+            message="multiply by f'(z_l)",
+        ),
+        "slope_at_h": Mistake(
+            code=weight_variant(("dz = dh * f_grad(zs[l])", "dz = dh * f_grad(hs[l + 1])")),
+            message="not f'(h_l)",
+        ),
+        # a ReLU slope written as z >= 0
+        "relu_slope_one_at_kink": Mistake(
+            code=weight_variant(
+                (
+                    "dz = dh * f_grad(zs[l])",
+                    'dz = dh * ((zs[l] >= 0) * 1.0 if activation == "relu" else f_grad(zs[l]))',
+                )
+            ),
+            message="at the kink z = 0 the ReLU's slope is 0, not 1",
+        ),
+        "sigmoid_with_tanh_slope": Mistake(
+            code=weight_variant(
+                (
+                    "dz = dh * f_grad(zs[l])",
+                    'dz = dh * (1 - np.tanh(zs[l]) ** 2 if activation == "sigmoid" '
+                    "else f_grad(zs[l]))",
+                )
+            ),
+            message="that uses tanh's slope",
+        ),
+        # square W_2 = 3I is symmetric: the missing transpose shows on the random stack
+        "missing_transpose_down": Mistake(
+            code=weight_variant(("dh = dz @ Ws[l].T", "dh = dz @ Ws[l]")),
+            message="your function raised ValueError",
+        ),
+        "changes_dout_in_place": Mistake(
+            code=weight_variant(
+                ("dz = dh * f_grad(zs[l])", "dh *= f_grad(zs[l])\n        dz = dh")
+            ),
+            message="changed its input `dout` in place",
+        ),
+        "default_relu": Mistake(
+            code=weight_variant(head=WEIGHT_HEAD.replace('activation="tanh"', 'activation="relu"')),
+            message="case: weight_gradients(",
+        ),
+    },
+    alternatives={
+        "slopes_from_outputs_einsum": """def weight_gradients(Ws, x, dout, activation="tanh"):
+    f = {"linear": lambda z: z, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0),
+         "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}[activation]
+    slope = {"linear": lambda h: np.ones_like(h), "tanh": lambda h: 1.0 - h * h,
+             "relu": lambda h: (h > 0).astype(np.float64), "sigmoid": lambda h: h * (1.0 - h)}
+    hs = [x]
+    for W in Ws:
+        hs.append(f(hs[-1] @ W))
+    grads, g = [], dout
+    for l in reversed(range(len(Ws))):
+        dz = g * slope[activation](hs[l + 1])
+        grads.append(np.einsum("ni,nj->ij", hs[l], dz))
+        g = np.einsum("nj,ij->ni", dz, Ws[l])
+    return grads[::-1]
+""",
+        "outer_products_insert": """def weight_gradients(Ws, x, dout, activation="tanh"):
+    if activation == "linear":
+        f, fp = (lambda z: z + 0.0), (lambda z: np.full_like(z, 1.0))
+    else:
+        f, fp = F.get(activation)
+    ins, zs, h = [], [], x
+    for W in Ws:
+        ins.append(h)
+        zs.append(np.matmul(h, W))
+        h = f(zs[-1])
+    out, g = [], dout.copy()
+    for W, z, a in zip(Ws[::-1], zs[::-1], ins[::-1]):
+        g = g * fp(z)
+        out.insert(0, sum(np.outer(a[n], g[n]) for n in range(a.shape[0])))
+        g = np.matmul(g, W.T)
+    return out
+""",
+        "tensordot_where_tuple": """def weight_gradients(Ws, x, dout, activation="tanh"):
+    def act(z):
+        if activation == "tanh":
+            t = np.tanh(z)
+            return t, 1 - t * t
+        if activation == "relu":
+            return np.where(z > 0, z, 0.0), np.where(z > 0, 1.0, 0.0)
+        if activation == "sigmoid":
+            s = 1 / (1 + np.exp(-z))
+            return s, s * (1 - s)
+        return z, np.ones_like(z)
+
+    hs, slopes = [x], []
+    for W in Ws:
+        h, d = act(np.dot(hs[-1], W))
+        hs.append(h)
+        slopes.append(d)
+    dW = [None] * len(Ws)
+    g = dout
+    for l in range(len(Ws) - 1, -1, -1):
+        delta = g * slopes[l]
+        dW[l] = np.tensordot(hs[l], delta, axes=([0], [0]))
+        g = np.dot(delta, np.transpose(Ws[l]))
+    return tuple(dW)
+""",
+    },
+)
+
+EXERCISES.append(WEIGHT_GRADIENTS)
+
+
 # --- More variants: other evaluation orders, float32 and extreme inputs (alternatives);
 # off-by-one, missing factor, sign and dtype slips caught with their case or hint (mistakes).
 _MORE_MISTAKES = {
