@@ -429,3 +429,362 @@ for _ex in EXERCISES:
         assert _name not in _ex.mistakes and _name not in _ex.alternatives, _name
     _ex.mistakes.update(_MORE_MISTAKES.get(_ex.cell, {}))
     _ex.alternatives.update(_MORE_ALTERNATIVES.get(_ex.cell, {}))
+
+
+# --- softmax_cross_entropy ------------------------------------------------------------------
+def _sce(loss: str = "-np.mean(log_p[rows, y])", ds: str = "dscores / N", pre: str = ""):
+    return (
+        "def softmax_cross_entropy(scores, y):\n"
+        "    N = scores.shape[0]\n"
+        f"{pre}"
+        "    z = scores - scores.max(axis=1, keepdims=True)\n"
+        "    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))\n"
+        "    rows = np.arange(N)\n"
+        f"    loss = {loss}\n"
+        "    dscores = np.exp(log_p)\n"
+        "    dscores[rows, y] -= 1.0\n"
+        f"    return float(loss), {ds}\n"
+    )
+
+
+# the textbook formula, straight: exp of the raw scores overflows at 1000
+SCE_NO_SHIFT = """
+def softmax_cross_entropy(scores, y):
+    N = scores.shape[0]
+    e = np.exp(scores)
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    dscores = p.copy()
+    dscores[np.arange(N), y] -= 1
+    return float(loss), dscores / N
+"""
+
+# shifted, but the log of a probability that underflowed to 0
+SCE_LOG_OF_P = """
+def softmax_cross_entropy(scores, y):
+    N = scores.shape[0]
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    dscores = p.copy()
+    dscores[np.arange(N), y] -= 1
+    return float(loss), dscores / N
+"""
+
+SCE_NO_ONEHOT = """
+def softmax_cross_entropy(scores, y):
+    N = scores.shape[0]
+    z = scores - scores.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    loss = -np.mean(log_p[np.arange(N), y])
+    return float(loss), np.exp(log_p) / N
+"""
+
+# log_p[:, y] picks every label for every row: an N x N block, whose mean is the wrong loss
+SCE_FANCY_INDEX = _sce(loss="-np.mean(log_p[:, y])")
+
+SCE_LOGADDEXP = """
+def softmax_cross_entropy(scores, y):
+    lse = np.logaddexp.reduce(scores, axis=1)
+    rows = np.arange(len(y))
+    loss = np.mean(lse - scores[rows, y])
+    onehot = np.eye(scores.shape[1])[y]
+    return float(loss), (np.exp(scores - lse[:, None]) - onehot) / len(y)
+"""
+
+SCE_ROW_LOOP = """
+import math
+
+def softmax_cross_entropy(scores, y):
+    N, C = scores.shape
+    total, dscores = 0.0, np.zeros(scores.shape)
+    for n in range(N):
+        row = scores[n].tolist()
+        top = max(row)
+        lse = top + math.log(sum(math.exp(s - top) for s in row))
+        total += lse - row[int(y[n])]
+        for c in range(C):
+            dscores[n, c] = (math.exp(row[c] - lse) - (c == y[n])) / N
+    return total / N, dscores
+"""
+
+SCE_TAKE_ALONG = """
+def softmax_cross_entropy(scores, y):
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=1))
+    picked = np.take_along_axis(shifted, y[:, None], axis=1)[:, 0]
+    p = np.exp(shifted - log_norm[:, None])
+    p[np.arange(len(y)), y] -= 1
+    return float(np.sum(log_norm - picked) / len(y)), p / len(y)
+"""
+
+SOFTMAX_CROSS_ENTROPY = Exercise(
+    cell="softmax_cross_entropy",
+    mistakes={
+        "not_divided_by_N": Mistake(_sce(ds="dscores"), "divide it by N"),
+        "no_onehot": Mistake(SCE_NO_ONEHOT, "differentiate the -s[n, y[n]] term too"),
+        "sum_not_mean": Mistake(
+            _sce(loss="-np.sum(log_p[rows, y])"), "the loss is the mean over the batch"
+        ),
+        "no_shift": Mistake(SCE_NO_SHIFT, "exp(1000) overflows to inf"),
+        "log_of_p": Mistake(SCE_LOG_OF_P, "log 0 = -inf"),
+        "sign_flipped": Mistake(_sce(ds="-dscores / N"), "dscores has the wrong sign"),
+        "fancy_index": Mistake(SCE_FANCY_INDEX, "does not match centred differences"),
+    },
+    alternatives={
+        "logaddexp_onehot": SCE_LOGADDEXP,
+        "python_row_loop": SCE_ROW_LOOP,
+        "take_along_axis": SCE_TAKE_ALONG,
+    },
+)
+
+
+# --- mlp_loss_and_grads ---------------------------------------------------------------------
+def _mlp(
+    backward_act: str = "dout * f_grad(pre[l - 1])",
+    last: str = "a = f(h) if l < L else h",
+    dW: str = "",
+    bias: str = 'grads[f"b{l}"] = db',
+):
+    return (
+        'def mlp_loss_and_grads(params, x, y, activation="tanh"):\n'
+        '    f, f_grad = {"tanh": (F.tanh, F.tanh_grad), "relu": (F.relu, F.relu_grad),\n'
+        '                 "sigmoid": (F.sigmoid, F.sigmoid_grad)}[activation]\n'
+        "    L = len(params) // 2\n"
+        "    a, inputs, pre, outs = x, [], [], []\n"
+        "    for l in range(1, L + 1):\n"
+        "        inputs.append(a)\n"
+        '        h = a @ params[f"W{l}"] + params[f"b{l}"]\n'
+        "        pre.append(h)\n"
+        "        " + last + "\n"
+        "        outs.append(a)\n"
+        "    loss, dout = softmax_cross_entropy(a, y)\n"
+        "    grads = {}\n"
+        "    for l in range(L, 0, -1):\n"
+        "        if l < L:\n"
+        "            dout = " + backward_act + "\n"
+        "        dout, dW, db = linear_backward(dout, inputs[l - 1], params[f'W{l}'])\n"
+        "        grads[f'W{l}'] = dW" + dW + "\n"
+        "        " + bias + "\n"
+        "    return loss, grads\n"
+    )
+
+
+MLP_INLINE = """
+def mlp_loss_and_grads(params, x, y, activation="tanh"):
+    L = len(params) // 2
+    acts = [x]
+    for l in range(1, L + 1):
+        h = acts[-1] @ params["W%d" % l] + params["b%d" % l]
+        if l < L:
+            if activation == "tanh":
+                h = np.tanh(h)
+            elif activation == "sigmoid":
+                h = 1 / (1 + np.exp(-h))
+            else:
+                h = np.maximum(h, 0)
+        acts.append(h)
+    s = acts[-1]
+    z = s - s.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    N = len(y)
+    loss = -log_p[np.arange(N), y].mean()
+    delta = np.exp(log_p)
+    delta[np.arange(N), y] -= 1
+    delta /= N
+    grads = {}
+    for l in range(L, 0, -1):
+        a_in = acts[l - 1]
+        grads["W%d" % l] = a_in.T @ delta
+        grads["b%d" % l] = delta.sum(axis=0)
+        if l > 1:
+            delta = delta @ params["W%d" % l].T
+            if activation == "tanh":
+                delta = delta * (1 - a_in**2)
+            elif activation == "sigmoid":
+                delta = delta * a_in * (1 - a_in)
+            else:
+                delta = delta * (a_in > 0)
+    return float(loss), grads
+"""
+
+MLP_RECURSIVE = """
+def mlp_loss_and_grads(params, x, y, activation="tanh"):
+    f, f_grad = F.get(activation)
+    L = len(params) // 2
+    grads = {}
+
+    def through(l, a):
+        # the loss from layer l on, and the gradient w.r.t. this layer's input a
+        h = np.dot(a, params[f"W{l}"]) + params[f"b{l}"]
+        if l == L:
+            loss, dh = softmax_cross_entropy(h, y)
+        else:
+            loss, da_next = through(l + 1, f(h))
+            dh = da_next * f_grad(h)
+        grads[f"W{l}"] = np.dot(a.T, dh)
+        grads[f"b{l}"] = np.sum(dh, axis=0)
+        return loss, np.dot(dh, params[f"W{l}"].T)
+
+    loss, _ = through(1, x)
+    return loss, {k: grads[k] for k in params}
+"""
+
+MLP_CACHES = """
+def mlp_loss_and_grads(params, x, y, activation="tanh"):
+    f, f_grad = F.get(activation)
+    names = [(f"W{l}", f"b{l}") for l in range(1, len(params) // 2 + 1)]
+    caches, a = [], x
+    for k, (wn, bn) in enumerate(names):
+        h = a @ params[wn] + params[bn]
+        caches.append((a, h))
+        a = h if k == len(names) - 1 else f(h)
+    loss, g = softmax_cross_entropy(a, y)
+    grads = {}
+    for k in reversed(range(len(names))):
+        a_in, h = caches[k]
+        if k < len(names) - 1:
+            g = g * f_grad(h)
+        g, grads[names[k][0]], grads[names[k][1]] = linear_backward(g, a_in, params[names[k][0]])
+    return loss, grads
+"""
+
+MLP_LOSS_AND_GRADS = Exercise(
+    cell="mlp_loss_and_grads",
+    isolated=True,  # it calls the learner's softmax_cross_entropy and linear_backward
+    mistakes={
+        "no_activation_derivative": Mistake(
+            _mlp(backward_act="dout"), "multiply by its derivative at the layer's input"
+        ),
+        "derivative_at_output": Mistake(
+            _mlp(backward_act="dout * f_grad(outs[l - 1])"),
+            "evaluate the derivative at the activation's input h",
+        ),
+        "activation_on_scores": Mistake(_mlp(last="a = f(h)"), "the last layer has no activation"),
+        "divided_by_N_twice": Mistake(_mlp(dW=" / len(x)"), "does not match centred differences"),
+        "weights_only": Mistake(
+            _mlp(bias="pass"), "grads should be a dict with the keys of params"
+        ),
+    },
+    alternatives={
+        "inline_no_helpers": MLP_INLINE,
+        "recursive": MLP_RECURSIVE,
+        "caches_and_F_get": MLP_CACHES,
+    },
+)
+
+
+# --- bug_location ---------------------------------------------------------------------------
+BUG_LOCATION = Exercise(
+    cell="bug_location",
+    mistakes={
+        "first_layer": Mistake('BUG_LAYER = 1\nBUG_PARAM = "W"\n', "is not the wrong gradient"),
+        "bias": Mistake('BUG_LAYER = 2\nBUG_PARAM = "b"\n', "is not the wrong gradient"),
+        "counted_from_the_output": Mistake(
+            'BUG_LAYER = 3\nBUG_PARAM = "W"\n', "is not the wrong gradient"
+        ),
+        "layer_as_string": Mistake(
+            'BUG_LAYER = "2"\nBUG_PARAM = "W"\n', "BUG_LAYER should be the layer as an integer"
+        ),
+        "param_with_number": Mistake(
+            'BUG_LAYER = 2\nBUG_PARAM = "W2"\n', "BUG_PARAM should be the one-letter string"
+        ),
+    },
+    alternatives={
+        "tuple": "BUG_LAYER, BUG_PARAM = 2, 'W'\n",
+        "from_the_check": (
+            "_, suspect = buggy_mlp_loss_and_grads(net3, x3, y3)\n"
+            "errors = {}\n"
+            "for name, value in net3.items():\n"
+            "    numeric = numerical_gradient(\n"
+            "        lambda v, name=name: buggy_mlp_loss_and_grads({**net3, name: v}, x3, y3)[0],"
+            " value)\n"
+            "    errors[name] = rel_error(suspect[name], numeric)\n"
+            "    print(name, errors[name])\n"
+            "worst = max(errors, key=errors.get)\n"
+            "BUG_LAYER, BUG_PARAM = int(worst[1:]), worst[0]\n"
+        ),
+        "numpy_integer": "BUG_PARAM = str('W')\nBUG_LAYER = np.int64(4) // 2\n",
+    },
+)
+
+
+# --- fixed_mlp_loss_and_grads ---------------------------------------------------------------
+def _fixed(
+    dW2: str = "a1.T @ dh2",
+    db2: str = "dh2.sum(axis=0)",
+    ds_scale: str = "ds /= N",
+    act2: str = "(1 - a2**2)",
+    loss: str = "-np.mean(log_p[np.arange(N), y])",
+):
+    return (
+        "def fixed_mlp_loss_and_grads(params, x, y):\n"
+        "    N = x.shape[0]\n"
+        '    W1, b1, W2, b2, W3, b3 = (params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))\n'
+        "    a1 = np.tanh(x @ W1 + b1)\n"
+        "    a2 = np.tanh(a1 @ W2 + b2)\n"
+        "    s = a2 @ W3 + b3\n"
+        "    z = s - s.max(axis=1, keepdims=True)\n"
+        "    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+        f"    loss = {loss}\n"
+        "    ds = np.exp(log_p)\n"
+        "    ds[np.arange(N), y] -= 1\n"
+        f"    {ds_scale}\n"
+        "    dW3, db3 = a2.T @ ds, ds.sum(axis=0)\n"
+        f"    dh2 = (ds @ W3.T) * {act2}\n"
+        f"    dW2, db2 = {dW2}, {db2}\n"
+        "    dh1 = (dh2 @ W2.T) * (1 - a1**2)\n"
+        "    dW1, db1 = x.T @ dh1, dh1.sum(axis=0)\n"
+        '    return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}\n'
+    )
+
+
+FIXED_EINSUM = """
+def fixed_mlp_loss_and_grads(params, x, y):
+    h1 = x @ params["W1"] + params["b1"]
+    a1 = np.tanh(h1)
+    h2 = a1 @ params["W2"] + params["b2"]
+    a2 = np.tanh(h2)
+    loss, ds = softmax_cross_entropy(a2 @ params["W3"] + params["b3"], y)
+    grads = {"W3": np.einsum("ni,nj->ij", a2, ds), "b3": np.einsum("nj->j", ds)}
+    dh2 = np.einsum("nj,ij->ni", ds, params["W3"]) * F.tanh_grad(h2)
+    grads["W2"], grads["b2"] = np.einsum("ni,nj->ij", a1, dh2), dh2.sum(axis=0)
+    dh1 = (dh2 @ params["W2"].T) * F.tanh_grad(h1)
+    grads["W1"], grads["b1"] = x.T @ dh1, dh1.sum(axis=0)
+    return loss, grads
+"""
+
+FIXED_MLP_LOSS_AND_GRADS = Exercise(
+    cell="fixed_mlp_loss_and_grads",
+    mistakes={
+        "left_as_it_was": Mistake(
+            _fixed(dW2="a1.T @ dh2 / N"), "does not match centred differences"
+        ),
+        "removed_the_wrong_division": Mistake(
+            _fixed(dW2="a1.T @ dh2 / N", ds_scale="pass"), "does not match centred differences"
+        ),
+        "db2_divided_too": Mistake(
+            _fixed(db2="dh2.sum(axis=0) / N"), "grads['b2'] does not match centred differences"
+        ),
+        "tanh_grad_of_the_output": Mistake(
+            _fixed(act2="F.tanh_grad(a2)"), "does not match centred differences"
+        ),
+        "sum_not_mean": Mistake(
+            _fixed(loss="-np.sum(log_p[np.arange(N), y])"), "fixed_mlp_loss_and_grads: loss is"
+        ),
+    },
+    alternatives={
+        "own_mlp": (
+            "def fixed_mlp_loss_and_grads(params, x, y):\n"
+            '    return mlp_loss_and_grads(params, x, y, "tanh")\n'
+        ),
+        "rescale_the_buggy_one": (
+            "def fixed_mlp_loss_and_grads(params, x, y):\n"
+            "    loss, grads = buggy_mlp_loss_and_grads(params, x, y)\n"
+            '    return loss, {**grads, "W2": grads["W2"] * x.shape[0]}\n'
+        ),
+        "einsum_and_own_loss": FIXED_EINSUM,
+    },
+)
+
+EXERCISES += [SOFTMAX_CROSS_ENTROPY, MLP_LOSS_AND_GRADS, BUG_LOCATION, FIXED_MLP_LOSS_AND_GRADS]
