@@ -16,6 +16,8 @@ each step and rescues the run.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -99,6 +101,251 @@ def recurrent_comparison(
     q = scaled_orthogonal(n, 1.0, rng)
     h0 = h0_scale * rng.standard_normal(n)
     return {r: chain_jacobian_norms(r * q, T, nonlinearity, h0) for r in radii}
+
+
+# ------------------------------------------------------------------------------------------
+# A tanh recurrent network: forward, backpropagation through time, Jacobians
+# ------------------------------------------------------------------------------------------
+def rnn_forward(
+    W_rec: np.ndarray, W_in: np.ndarray, b: np.ndarray, h0: np.ndarray, xs: np.ndarray
+) -> np.ndarray:
+    r"""Hidden states of the tanh RNN :math:`h_t = \tanh(W_{rec} h_{t-1} + W_{in} x_t + b)`.
+
+    Parameters
+    ----------
+    W_rec : ndarray of shape (H, H)
+    W_in : ndarray of shape (H, D)
+    b : ndarray of shape (H,)
+    h0 : ndarray of shape (N, H), the initial states of a batch of N sequences (one row each)
+    xs : ndarray of shape (T, N, D), ``xs[t - 1]`` is the batch's input :math:`x_t`
+
+    Returns
+    -------
+    hs : ndarray of shape (T + 1, N, H), ``hs[t]`` is :math:`h_t` (``hs[0]`` is ``h0``). With
+    one row per sequence, :math:`W_{rec} h_{t-1}` for every row is ``hs[t - 1] @ W_rec.T``.
+    """
+    W_rec, W_in, b, h0, xs = (np.asarray(a) for a in (W_rec, W_in, b, h0, xs))
+    H = W_rec.shape[0]
+    if (
+        W_rec.shape != (H, H)
+        or W_in.ndim != 2
+        or W_in.shape[0] != H
+        or b.shape != (H,)
+        or h0.ndim != 2
+        or h0.shape[1] != H
+        or xs.ndim != 3
+        or xs.shape[1:] != (h0.shape[0], W_in.shape[1])
+    ):
+        raise ValueError(
+            "rnn_forward: shapes do not fit: W_rec (H, H), W_in (H, D), b (H,), h0 (N, H), "
+            f"xs (T, N, D); got W_rec {W_rec.shape}, W_in {W_in.shape}, b {b.shape}, "
+            f"h0 {h0.shape}, xs {xs.shape}"
+        )
+    T = xs.shape[0]
+    hs = np.empty((T + 1,) + h0.shape, dtype=np.result_type(W_rec, W_in, b, h0, xs))
+    hs[0] = h0
+    for t in range(1, T + 1):
+        hs[t] = np.tanh(hs[t - 1] @ W_rec.T + xs[t - 1] @ W_in.T + b)
+    return hs
+
+
+def rnn_backward(
+    dhs: np.ndarray, xs: np.ndarray, hs: np.ndarray, W_rec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Backpropagation through time for :func:`rnn_forward` (the course's reference).
+
+    ``dhs[t - 1]`` is the gradient of the loss reaching :math:`h_t` directly, shape (T, N, H).
+    Returns ``(dW_rec, dW_in, db, dh0)``, the gradients w.r.t. each, shaped like each.
+    With :math:`a_t` the pre-activation and :math:`g_t` the total gradient at :math:`h_t`
+    (from the loss and from :math:`h_{t+1}`): :math:`\delta_t = g_t \odot (1 - h_t^2)`,
+    :math:`\partial L/\partial W_{rec} = \sum_t \delta_t^\top h_{t-1}`,
+    :math:`\partial L/\partial W_{in} = \sum_t \delta_t^\top x_t`,
+    :math:`\partial L/\partial b = \sum_t \sum_n \delta_t`, and
+    :math:`g_{t-1} = \text{dhs}_{t-1} + \delta_t W_{rec}` (Werbos 1990).
+    """
+    T = xs.shape[0]
+    dW_rec = np.zeros(W_rec.shape, dtype=hs.dtype)
+    dW_in = np.zeros((W_rec.shape[0], xs.shape[-1]), dtype=hs.dtype)
+    db = np.zeros(W_rec.shape[0], dtype=hs.dtype)
+    g = np.zeros_like(hs[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(T, 0, -1):
+            delta = (g + dhs[t - 1]) * (1 - hs[t] * hs[t])
+            dW_rec += delta.T @ hs[t - 1]
+            dW_in += delta.T @ xs[t - 1]
+            db += delta.sum(axis=0)
+            g = delta @ W_rec
+    return dW_rec, dW_in, db, g
+
+
+def rnn_jacobians(hs: np.ndarray, W_rec: np.ndarray) -> np.ndarray:
+    r""":math:`\partial h_t / \partial h_0` for :math:`t = 0, \dots, T` of one sequence of
+    :func:`rnn_forward` (the course's reference): ``hs`` of shape (T + 1, H), result of shape
+    (T + 1, H, H): :math:`J_0 = I` and
+    :math:`J_t = \operatorname{diag}(1 - h_t^2)\,W_{rec}\,J_{t-1}`."""
+    hs = np.asarray(hs)
+    J = np.eye(W_rec.shape[0], dtype=hs.dtype)
+    out = np.empty((len(hs),) + J.shape, dtype=hs.dtype)
+    out[0] = J
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, len(hs)):
+            J = (1 - hs[t] * hs[t])[:, None] * (W_rec @ J)
+            out[t] = J
+    return out
+
+
+def chain_states(W: np.ndarray, T: int, h0: np.ndarray) -> np.ndarray:
+    r"""States :math:`h_0, \dots, h_T` of the input-free chain :math:`h_t = \tanh(W h_{t-1})`
+    (no input, no bias), shape (T + 1, H): :func:`rnn_forward` on one sequence."""
+    H = W.shape[0]
+    h0 = np.asarray(h0, dtype=np.float64).reshape(1, H)
+    hs = rnn_forward(W, np.zeros((H, 1)), np.zeros(H), h0, np.zeros((T, 1, 1)))
+    return hs[:, 0]
+
+
+def spectral_norms(jacobians: np.ndarray) -> np.ndarray:
+    r""":math:`\|J_t\|_2` (largest singular value) of each matrix of a (T + 1, H, H) stack."""
+    J = np.asarray(jacobians, dtype=np.float64)
+    return np.linalg.norm(J, ord=2, axis=(1, 2))
+
+
+# --- the memory task and its training loop -------------------------------------------------
+#: The recurrent network of the clipping demonstration: H hidden tanh units, T steps.
+RNN_HIDDEN, RNN_STEPS = 32, 30
+#: Its initial recurrent matrix is RNN_RADIUS · Q (Q orthogonal), its input weights have
+#: standard deviation RNN_INPUT_SCALE; SGD at RNN_LR, clipped at RNN_CLIP.
+RNN_RADIUS, RNN_INPUT_SCALE, RNN_LR, RNN_CLIP = 2.0, 0.1, 1.0, 1.0
+
+
+def memory_task(
+    rng: np.random.Generator, N: int = 32, T: int = RNN_STEPS, noise: float = 0.3
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A batch of the "remember the first input" task: ``(xs, y)`` with ``xs`` of shape
+    (T, N, 1) and labels ``y`` in {0, 1} of shape (N,). The first input is :math:`2y - 1`
+    (±1), every later input is Gaussian noise of standard deviation ``noise``; the label has
+    to be read off :math:`h_T`, so its gradient travels back through all T steps."""
+    xs = noise * rng.standard_normal((T, N, 1))
+    y = rng.integers(0, 2, size=N)
+    xs[0, :, 0] = 2.0 * y - 1.0
+    return xs, y
+
+
+def _clip_reference(grads, max_norm):
+    from ..optim import clip_grad_norm
+
+    clipped = [np.array(g, copy=True) for g in grads]
+    total = clip_grad_norm(clipped, max_norm)
+    return clipped, total
+
+
+@dataclass
+class RNNRun:
+    """What :func:`train_rnn` recorded, one entry per training step."""
+
+    label: str
+    loss: np.ndarray  # training loss (binary cross-entropy, mean over the batch)
+    grad_norm: np.ndarray  # global norm of all gradients, before clipping
+    accuracy: np.ndarray  # training-batch accuracy
+    clip: float | None
+
+    @property
+    def final_loss(self) -> float:
+        """Mean training loss over the last 50 steps."""
+        return float(np.mean(self.loss[-50:]))
+
+
+def train_rnn(
+    backward: Callable | None = None,
+    clip_fn: Callable | None = None,
+    *,
+    clip: float | None = None,
+    lr: float = RNN_LR,
+    steps: int = 150,
+    seed: int = 0,
+    radius: float = RNN_RADIUS,
+    input_scale: float = RNN_INPUT_SCALE,
+    hidden: int = RNN_HIDDEN,
+    T: int = RNN_STEPS,
+    batch: int = 32,
+    label: str | None = None,
+) -> RNNRun:
+    r"""Train a tanh RNN on :func:`memory_task` with plain SGD, optionally clipping the
+    global gradient norm at ``clip``.
+
+    The readout is logistic: :math:`p = \sigma(v \cdot h_T + c)`. Every step computes the
+    recurrent gradients with ``backward(dhs, xs, hs, W_rec) -> (dW_rec, dW_in, db, dh0)``
+    (the signature of :func:`rnn_backward`, the default) and, if ``clip`` is set, clips all
+    five gradients together with ``clip_fn(grads, clip) -> (clipped, total_norm)``
+    (default: the course's :func:`vanishing.optim.clip_grad_norm`). The same seed gives the
+    same initial weights and batches whatever ``lr`` and ``clip`` are.
+    """
+    backward = rnn_backward if backward is None else backward
+    clip_fn = _clip_reference if clip_fn is None else clip_fn
+    rng = np.random.default_rng([seed, 3])
+    P = {
+        "W_rec": scaled_orthogonal(hidden, radius, rng),
+        "W_in": input_scale * rng.standard_normal((hidden, 1)),
+        "b": np.zeros(hidden),
+        "v": rng.standard_normal(hidden) / np.sqrt(hidden),
+        "c": np.zeros(1),
+    }
+    batches = np.random.default_rng([seed, 4])
+    loss, norm, acc = np.empty(steps), np.empty(steps), np.empty(steps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(steps):
+            xs, y = memory_task(batches, batch, T)
+            hs = rnn_forward(P["W_rec"], P["W_in"], P["b"], np.zeros((batch, hidden)), xs)
+            z = hs[-1] @ P["v"] + P["c"][0]
+            loss[step] = np.mean(np.logaddexp(0.0, z) - y * z)
+            acc[step] = np.mean((z > 0) == (y == 1))
+            dz = (0.5 * (1.0 + np.tanh(0.5 * z)) - y) / batch  # sigmoid(z) - y, stable
+            dhs = np.zeros(hs[1:].shape)
+            dhs[-1] = dz[:, None] * P["v"]
+            dW_rec, dW_in, db, _ = backward(dhs, xs, hs, P["W_rec"])
+            grads = [dW_rec, dW_in, db, hs[-1].T @ dz, np.array([dz.sum()])]
+            if clip is not None:
+                grads, total = clip_fn(grads, clip)
+            else:
+                total = np.sqrt(sum(float(np.sum(np.square(a))) for a in grads))
+            norm[step] = total
+            for name, d in zip(("W_rec", "W_in", "b", "v", "c"), grads, strict=True):
+                P[name] = P[name] - lr * np.asarray(d)
+    if label is None:
+        label = "no clipping" if clip is None else f"clipped at {clip:g}"
+    return RNNRun(label, loss, norm, acc, clip)
+
+
+def rnn_clipping_comparison(
+    backward: Callable | None = None,
+    clip_fn: Callable | None = None,
+    *,
+    clip: float = RNN_CLIP,
+    steps: int = 150,
+    seed: int = 0,
+) -> dict[str, RNNRun]:
+    """The same RNN run without and with clipping: ``{"no clipping": run, "clipped at c": run}``."""
+    a = train_rnn(backward, clip_fn, steps=steps, seed=seed)
+    b = train_rnn(backward, clip_fn, clip=clip, steps=steps, seed=seed)
+    return {a.label: a, b.label: b}
+
+
+def initial_gradient_norms(
+    backward: Callable | None = None,
+    radii=(0.9, RNN_RADIUS),
+    lengths=range(1, RNN_STEPS + 1),
+    seed: int = 0,
+) -> dict[float, np.ndarray]:
+    """``{radius: norms}``: the global gradient norm of the :func:`train_rnn` network at
+    initialisation (first batch, nothing clipped) for each sequence length T in ``lengths``."""
+    return {
+        r: np.array(
+            [
+                train_rnn(backward, steps=1, T=int(T), radius=r, seed=seed).grad_norm[0]
+                for T in lengths
+            ]
+        )
+        for r in radii
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -329,4 +576,46 @@ def plot_clipping(runs: dict[str, History], clip: float = CLIP):
         f"SGD with momentum at lr = {runs[next(iter(runs))].lr:g}: "
         "without and with gradient clipping"
     )
+    return fig
+
+
+def plot_rnn_clipping(runs: dict[str, RNNRun], clip: float = RNN_CLIP):
+    """Two panels for :func:`rnn_clipping_comparison`: the training loss, and the global
+    gradient norm before clipping with the threshold dashed, against the step (log axes).
+    The legend sits below the panels, off the data."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import model_colour
+
+    fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    styles = ["-", "--"]
+    for i, (label, run) in enumerate(runs.items()):
+        steps = np.arange(len(run.loss))
+        kw = dict(color=model_colour(i), ls=styles[i % 2], lw=1.6, label=label)
+        ax_l.plot(steps, np.where(run.loss > 0, run.loss, np.nan), **kw)
+        ax_g.plot(steps, np.where(run.grad_norm > 0, run.grad_norm, np.nan), **kw)
+    ax_l.axhline(np.log(2), color="0.35", ls=(0, (1, 1.5)), lw=1.2, label="chance, ln 2")
+    ax_g.axhline(clip, color="black", ls=":", lw=1.2, label=f"clip threshold {clip:g}")
+    ax_l.set(
+        yscale="log",
+        xlabel="training step",
+        ylabel="training loss (log scale)",
+        title="Loss (binary cross-entropy)",
+    )
+    ax_g.set(
+        yscale="log",
+        xlabel="training step",
+        ylabel=r"global gradient norm $\|g\|$ before clipping (log scale)",
+        title="Gradient norm",
+    )
+    for ax in (ax_l, ax_g):
+        ax.grid(True, which="major", alpha=0.3)
+    handles = {}
+    for ax in (ax_l, ax_g):
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(
+        handles.values(), handles.keys(), loc="outside lower center", ncol=4, fontsize="small"
+    )
+    fig.suptitle("A tanh RNN with $W_{rec} = 2Q$ on the memory task: SGD without and with clipping")
     return fig
