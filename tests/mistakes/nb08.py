@@ -1,4 +1,5 @@
-"""Mistake corpus for notebook 08 (exploding gradients and clipping)."""
+"""Mistake corpus for notebook 08 (exploding gradients, backpropagation through time,
+clipping)."""
 
 from _corpus import Exercise, Mistake
 
@@ -24,37 +25,6 @@ def spectral_radius(W):
 AUD_SPECTRAL_RADIUS_NORM_OF_THE_EIGENVALUE_VECTOR = """
 def spectral_radius(W):
     return float(np.linalg.norm(np.linalg.eigvals(W)))
-"""
-
-AUD_RECURRENT_GRADIENT_NORMS_RIGHT_MULTIPLICATION_AND_SVD = """
-def recurrent_gradient_norms(W, T):
-    P = np.identity(len(W))
-    norms = [np.linalg.svd(P, compute_uv=False)[0]]
-    for _ in range(T):
-        P = P @ W
-        norms.append(np.linalg.svd(P, compute_uv=False)[0])
-    return np.array(norms, dtype=np.float64)
-"""
-
-AUD_RECURRENT_GRADIENT_NORMS_POWERS_OF_THE_TRANSPOSE = """
-def recurrent_gradient_norms(W, T):
-    Wt = W.T
-    return np.array([np.linalg.norm(np.linalg.matrix_power(Wt, t), ord=2) for t in range(T + 1)])
-"""
-
-AUD_RECURRENT_GRADIENT_NORMS_SQUARES_INSTEAD_OF_MULTIPLYING = """
-def recurrent_gradient_norms(W, T):
-    norms = np.ones(T + 1)
-    J = W.copy()
-    for t in range(1, T + 1):
-        norms[t] = np.linalg.norm(J, 2)
-        J = J @ J
-    return norms
-"""
-
-AUD_RECURRENT_GRADIENT_NORMS_NUCLEAR_NORM = """
-def recurrent_gradient_norms(W, T):
-    return np.array([np.linalg.svd(np.linalg.matrix_power(W, t), compute_uv=False).sum() for t in range(T + 1)])
 """
 
 AUD_CLIP_BY_GLOBAL_NORM_FLOAT32_ACCUMULATION_AND_TYPED_MULTIPLY = """
@@ -181,114 +151,271 @@ def spectral_radius(W):
     },
 )
 
-RECURRENT_GRADIENT_NORMS = Exercise(
-    cell="recurrent_gradient_norms",
+
+# --- rnn_jacobians --------------------------------------------------------------------------
+def _jac(step: str, pre: str = "") -> str:
+    """A loop over the states with ``step`` computing the next J from J, h (= h_t), hp (h_{t-1})."""
+    return (
+        "def rnn_jacobians(hs, W_rec):\n"
+        f"{pre}"
+        "    J = np.eye(W_rec.shape[0])\n"
+        "    out = [J]\n"
+        "    for hp, h in zip(hs[:-1], hs[1:]):\n"
+        f"        J = {step}\n"
+        "        out.append(J)\n"
+        "    return np.array(out)\n"
+    )
+
+
+RNN_JACOBIANS = Exercise(
+    cell="rnn_jacobians",
     mistakes={
-        "nuclear_norm": Mistake(
-            AUD_RECURRENT_GRADIENT_NORMS_NUCLEAR_NORM,
-            "recurrent_gradient_norms(array(3, 3) float64 in [0, 0.5], 3)",
+        "no_tanh_slope": Mistake(_jac("W_rec @ J"), "each step also multiplies by the slope"),
+        "tanh_applied_twice": Mistake(
+            _jac("(1 - np.tanh(h) ** 2)[:, None] * (W_rec @ J)"), "not 1 - tanh(h_t)**2"
         ),
-        "squares_instead_of_multiplying": Mistake(
-            AUD_RECURRENT_GRADIENT_NORMS_SQUARES_INSTEAD_OF_MULTIPLYING,
-            "recurrent_gradient_norms(array(3, 3) float64 in [0, 0.5], 3)",
+        "slope_at_the_input_state": Mistake(
+            _jac("(1 - hp**2)[:, None] * (W_rec @ J)"), "not at its input h_{t-1}"
         ),
-        "frobenius_norm": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    J = np.eye(W.shape[0])
-    norms = np.empty(T + 1)
-    for t in range(T + 1):
-        norms[t] = np.linalg.norm(J)
-        J = W @ J
-    return norms
+        "slope_not_squared": Mistake(_jac("(1 - h)[:, None] * (W_rec @ J)"), "square h_t"),
+        "sigmoid_slope": Mistake(
+            _jac("(h * (1 - h))[:, None] * (W_rec @ J)"), "is the sigmoid's slope"
+        ),
+        "no_identity_at_t_0": Mistake(
+            """\
+def rnn_jacobians(hs, W_rec):
+    J = np.eye(len(W_rec))
+    out = []
+    for h in hs[1:]:
+        J = (1 - h**2)[:, None] * (W_rec @ J)
+        out.append(J)
+    return np.array(out)
 """,
-            message="not the Frobenius norm",
+            "start at t = 0 with the identity",
         ),
-        "starts_at_t_1": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    return np.array([np.linalg.norm(np.linalg.matrix_power(W, t), 2) for t in range(1, T + 1)])
-""",
-            message="start at t = 0",
+        # the newest factor on the right: right in one dimension, wrong in three
+        "product_in_the_wrong_order": Mistake(
+            _jac("J @ ((1 - h**2)[:, None] * W_rec)"),
+            "does not match centred differences of the forward pass",
         ),
-        "multiplies_before_recording": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    J = np.eye(W.shape[0])
-    norms = np.empty(T + 1)
-    for t in range(T + 1):
-        J = W @ J
-        norms[t] = np.linalg.norm(J, 2)
-    return norms
-""",
-            message="take the norm before multiplying by W",
+        "transposed_recurrent_matrix": Mistake(
+            _jac("(1 - h**2)[:, None] * (W_rec.T @ J)"),
+            "does not match centred differences of the forward pass",
         ),
-        "elementwise_power": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    return np.array([np.linalg.norm(W**t, 2) for t in range(T + 1)])
-""",
-            message="W ** t is the elementwise power",
-        ),
-        "spectral_radius_to_the_t": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    rho = np.max(np.abs(np.linalg.eigvals(W)))
-    return rho ** np.arange(T + 1)
-""",
-            message="ρ(W)^t is only the long-run rate",
-        ),
-        "norm_of_W_to_the_t": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    return np.linalg.norm(W, 2) ** np.arange(T + 1)
-""",
-            message="‖W‖₂^t is only an upper bound",
+        "slopes_on_the_columns": Mistake(
+            _jac("(W_rec * (1 - h**2)[None, :]) @ J"),
+            "does not match centred differences of the forward pass",
         ),
         "returns_a_list": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    return [float(np.linalg.norm(np.linalg.matrix_power(W, t), 2)) for t in range(T + 1)]
+            """\
+def rnn_jacobians(hs, W_rec):
+    out = [np.eye(len(W_rec))]
+    for h in hs[1:]:
+        out.append((1 - h**2)[:, None] * (W_rec @ out[-1]))
+    return out
 """,
-            message="should be a numpy array",
+            "should be a numpy array",
         ),
-        "product_accumulated_in_W_itself": Mistake(
-            code="""\
-def recurrent_gradient_norms(W, T):
-    norms = [1.0]
-    J = W
-    for t in range(T):
-        norms.append(np.linalg.norm(J, 2))
-        J @= W
-    return np.array(norms)
+        "slopes_computed_in_place": Mistake(
+            """\
+def rnn_jacobians(hs, W_rec):
+    slopes = hs
+    slopes[1:] = 1 - slopes[1:] ** 2
+    out = [np.eye(len(W_rec))]
+    for s in slopes[1:]:
+        out.append(s[:, None] * (W_rec @ out[-1]))
+    return np.array(out)
 """,
-            message="changed its input `W` in place",
+            "changed its input `hs` in place",
         ),
     },
     alternatives={
-        "powers_of_the_transpose": AUD_RECURRENT_GRADIENT_NORMS_POWERS_OF_THE_TRANSPOSE,
-        "right_multiplication_and_svd": AUD_RECURRENT_GRADIENT_NORMS_RIGHT_MULTIPLICATION_AND_SVD,
-        "matrix_power_and_svd": """\
-def recurrent_gradient_norms(W, T):
-    return np.array(
-        [np.linalg.svd(np.linalg.matrix_power(W, t), compute_uv=False)[0] for t in range(T + 1)]
+        "einsum_step": _jac('np.einsum("i,ij,jk->ik", 1 - h * h, W_rec, J)'),
+        "preallocated_diag_matrices": """\
+def rnn_jacobians(hs, W_rec):
+    T1, H = hs.shape
+    out = np.empty((T1, H, H))
+    out[0] = np.identity(H)
+    for t in range(1, T1):
+        out[t] = np.diag(1.0 - np.square(hs[t])) @ W_rec @ out[t - 1]
+    return out
+""",
+        "each_product_from_scratch": """\
+from functools import reduce
+
+
+def rnn_jacobians(hs, W_rec):
+    factors = [np.diag(1 - h**2) @ W_rec for h in hs[1:]]
+    eye = np.eye(W_rec.shape[0])
+    return np.stack(
+        [reduce(lambda J, F: F @ J, factors[:t], eye) for t in range(len(hs))]
     )
 """,
-        "stacked_powers_one_norm_call": """\
-def recurrent_gradient_norms(W, T):
-    powers = [np.eye(len(W))]
-    for _ in range(T):
-        powers.append(powers[-1] @ W)
-    return np.linalg.norm(np.stack(powers), ord=2, axis=(1, 2))
-""",
-        "largest_eigenvalue_of_the_gram_matrix": """\
-def recurrent_gradient_norms(W, T):
-    out = []
-    P = np.identity(W.shape[0])
-    for _ in range(T + 1):
-        out.append(np.sqrt(np.linalg.eigvalsh(P.T @ P)[-1]))
-        P = np.dot(P, W)
+        "transposed_recursion": """\
+def rnn_jacobians(hs, W_rec):
+    Jt = np.eye(W_rec.shape[0])  # J_t transposed: J_t^T = J_{t-1}^T W_rec^T diag(s_t)
+    out = [Jt.T.copy()]
+    for h in hs[1:]:
+        Jt = (Jt @ W_rec.T) * (1 - h * h)[None, :]
+        out.append(Jt.T.copy())
     return np.asarray(out, dtype=np.float64)
+""",
+    },
+)
+
+
+# --- rnn_backward ---------------------------------------------------------------------------
+def _bptt(
+    delta: str = "(dhs[t - 1] + dh) * (1 - hs[t] ** 2)",
+    dW_rec: str = "da.T @ hs[t - 1]",
+    dW_in: str = "da.T @ xs[t - 1]",
+    db: str = "da.sum(axis=0)",
+    back: str = "da @ W_rec",
+    ret: str = "dW_rec, dW_in, db, dh",
+    init: str = "np.zeros(hs[0].shape)",
+) -> str:
+    return (
+        "def rnn_backward(dhs, xs, hs, W_rec):\n"
+        "    T = xs.shape[0]\n"
+        "    dW_rec = np.zeros(W_rec.shape)\n"
+        "    dW_in = np.zeros((W_rec.shape[0], xs.shape[2]))\n"
+        "    db = np.zeros(W_rec.shape[0])\n"
+        f"    dh = {init}\n"
+        "    for t in range(T, 0, -1):\n"
+        f"        da = {delta}\n"
+        f"        dW_rec += {dW_rec}\n"
+        f"        dW_in += {dW_in}\n"
+        f"        db += {db}\n"
+        f"        dh = {back}\n"
+        f"    return {ret}\n"
+    )
+
+
+RNN_BACKWARD = Exercise(
+    cell="rnn_backward",
+    mistakes={
+        # only the last step's direct gradient: the loss of section 4, but not the rule
+        "direct_gradient_at_the_last_step_only": Mistake(
+            _bptt(delta="dh * (1 - hs[t] ** 2)", init="dhs[-1].copy()"),
+            "comes along two paths",
+        ),
+        "no_tanh_slope": Mistake(_bptt(delta="dhs[t - 1] + dh"), "go through tanh at every step"),
+        "tanh_applied_twice": Mistake(
+            _bptt(delta="(dhs[t - 1] + dh) * (1 - np.tanh(hs[t]) ** 2)"),
+            "not 1 - tanh(h_t)**2",
+        ),
+        "dW_rec_paired_with_h_t": Mistake(_bptt(dW_rec="da.T @ hs[t]"), "not with h_t"),
+        "slope_at_the_input_state": Mistake(
+            _bptt(delta="(dhs[t - 1] + dh) * (1 - hs[t - 1] ** 2)"),
+            "not at its input h_{t-1}",
+        ),
+        "dh0_before_W_rec": Mistake(
+            """\
+def rnn_backward(dhs, xs, hs, W_rec):
+    T = xs.shape[0]
+    dW_rec = np.zeros(W_rec.shape)
+    dW_in = np.zeros((W_rec.shape[0], xs.shape[2]))
+    db = np.zeros(W_rec.shape[0])
+    da = np.zeros(hs[0].shape)
+    for t in range(T, 0, -1):
+        back = da @ W_rec if t < T else 0.0
+        da = (dhs[t - 1] + back) * (1 - hs[t] ** 2)
+        dW_rec += da.T @ hs[t - 1]
+        dW_in += da.T @ xs[t - 1]
+        db += da.sum(axis=0)
+    return dW_rec, dW_in, db, da
+""",
+            "carry dL/da_1 back through W_rec",
+        ),
+        "dW_rec_transposed": Mistake(
+            _bptt(dW_rec="hs[t - 1].T @ da"),
+            "dW_rec does not match centred differences of the forward pass",
+        ),
+        "mean_over_the_batch": Mistake(
+            _bptt(
+                dW_rec="da.T @ hs[t - 1] / len(da)",
+                dW_in="da.T @ xs[t - 1] / len(da)",
+                db="da.mean(axis=0)",
+            ),
+            "dW_rec does not match centred differences of the forward pass",
+        ),
+        "back_through_the_transpose": Mistake(
+            _bptt(back="da @ W_rec.T"),
+            "dW_rec does not match centred differences of the forward pass",
+        ),
+        "db_summed_over_the_units": Mistake(_bptt(db="da.sum(axis=1)"), "ValueError"),
+        "accumulates_into_dhs": Mistake(
+            """\
+def rnn_backward(dhs, xs, hs, W_rec):
+    T = xs.shape[0]
+    dW_rec = np.zeros(W_rec.shape)
+    dW_in = np.zeros((W_rec.shape[0], xs.shape[2]))
+    db = np.zeros(W_rec.shape[0])
+    for t in range(T, 0, -1):
+        da = dhs[t - 1] * (1 - hs[t] ** 2)
+        dW_rec += da.T @ hs[t - 1]
+        dW_in += da.T @ xs[t - 1]
+        db += da.sum(axis=0)
+        if t > 1:
+            dhs[t - 2] += da @ W_rec
+    return dW_rec, dW_in, db, da @ W_rec
+""",
+            "changed its input `dhs` in place",
+        ),
+        "returns_a_dict": Mistake(
+            _bptt(ret='{"W_rec": dW_rec, "W_in": dW_in, "b": db, "h0": dh}'),
+            "should be a tuple of 4 items",
+        ),
+    },
+    alternatives={
+        "einsum_per_step": _bptt(
+            dW_rec='np.einsum("nh,nk->hk", da, hs[t - 1])',
+            dW_in='np.einsum("nh,nd->hd", da, xs[t - 1])',
+            db='np.einsum("nh->h", da)',
+            back='np.einsum("nh,hk->nk", da, W_rec)',
+        ),
+        "deltas_first_then_tensordot": """\
+def rnn_backward(dhs, xs, hs, W_rec):
+    slopes = 1.0 - hs[1:] * hs[1:]
+    deltas = np.empty_like(dhs)
+    carry = np.zeros_like(hs[0])
+    for k in reversed(range(len(dhs))):
+        deltas[k] = (dhs[k] + carry) * slopes[k]
+        carry = deltas[k] @ W_rec
+    dW_rec = np.tensordot(deltas, hs[:-1], axes=([0, 1], [0, 1]))
+    dW_in = np.tensordot(deltas, xs, axes=([0, 1], [0, 1]))
+    db = deltas.sum(axis=(0, 1))
+    return dW_rec, dW_in, db, carry
+""",
+        "one_sequence_at_a_time_with_outer_products": """\
+def rnn_backward(dhs, xs, hs, W_rec):
+    T, N, H = dhs.shape
+    dW_rec = np.zeros((H, H))
+    dW_in = np.zeros((H, xs.shape[2]))
+    db = np.zeros(H)
+    dh0 = np.zeros((N, H))
+    for n in range(N):
+        g = np.zeros(H)
+        for t in range(T, 0, -1):
+            delta = (dhs[t - 1, n] + g) * (1 - hs[t, n] ** 2)
+            dW_rec += np.outer(delta, hs[t - 1, n])
+            dW_in += np.outer(delta, xs[t - 1, n])
+            db += delta
+            g = W_rec.T @ delta
+        dh0[n] = g
+    return dW_rec, dW_in, db, dh0
+""",
+        "through_the_jacobian_transposed": """\
+def rnn_backward(dhs, xs, hs, W_rec):
+    grads = [np.zeros_like(W_rec), np.zeros((len(W_rec), xs.shape[-1])), np.zeros(len(W_rec))]
+    g = np.zeros(hs.shape[1:])
+    for x, h_prev, h, direct in reversed(list(zip(xs, hs[:-1], hs[1:], dhs))):
+        delta = np.multiply(g + direct, 1 - np.square(h))
+        grads[0] = grads[0] + delta.T.dot(h_prev)
+        grads[1] = grads[1] + delta.T.dot(x)
+        grads[2] = grads[2] + np.sum(delta, axis=0)
+        g = delta.dot(W_rec)
+    return tuple(grads) + (g,)
 """,
     },
 )
@@ -480,4 +607,4 @@ def clip_by_global_norm(grads, max_norm):
     },
 )
 
-EXERCISES = [SPECTRAL_RADIUS, RECURRENT_GRADIENT_NORMS, CLIP_BY_GLOBAL_NORM]
+EXERCISES = [SPECTRAL_RADIUS, RNN_JACOBIANS, RNN_BACKWARD, CLIP_BY_GLOBAL_NORM]
