@@ -92,3 +92,160 @@ def test_total_grad_norm_of_a_diverging_run_explodes():
     # the total gradient norm grows >= 1e73-fold (or overflows) before the loss turns nan,
     # seeds 0–7 × 4 kernels; margin 70 decades
     assert h.diverged and (not np.isfinite(g[-1]) or g[-1] > 1e3 * g[0])
+
+
+# ------------------------------------------------------------------------------------------
+# 08: the tanh RNN, backpropagation through time, and clipping an exploding RNN
+# ------------------------------------------------------------------------------------------
+def _random_rnn(seed, N, H, D, T):
+    rng = np.random.default_rng(seed)
+    W_rec, W_in = 0.9 * rng.standard_normal((H, H)), rng.standard_normal((H, D))
+    b, h0 = 0.3 * rng.standard_normal(H), rng.standard_normal((N, H))
+    xs, dhs = rng.standard_normal((T, N, D)), rng.standard_normal((T, N, H))
+    return W_rec, W_in, b, h0, xs, dhs
+
+
+def test_rnn_forward_is_the_recurrence_and_checks_shapes():
+    W_rec, W_in, b, h0, xs, _ = _random_rnn(0, 2, 3, 4, 5)
+    hs = E.rnn_forward(W_rec, W_in, b, h0, xs)
+    assert hs.shape == (6, 2, 3) and hs.dtype == np.float64
+    np.testing.assert_array_equal(hs[0], h0)
+    for t in range(1, 6):  # one sequence at a time, in the column convention of the notebook
+        for n in range(2):
+            want = np.tanh(W_rec @ hs[t - 1, n] + W_in @ xs[t - 1, n] + b)
+            np.testing.assert_allclose(hs[t, n], want, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="rnn_forward: shapes do not fit"):
+        E.rnn_forward(W_rec, W_in.T, b, h0, xs)
+    with pytest.raises(ValueError, match="rnn_forward: shapes do not fit"):
+        E.rnn_forward(W_rec, W_in, b, h0[0], xs)
+
+
+def test_rnn_backward_and_jacobians_on_the_notebooks_hand_worked_case():
+    # notebook 08, exercises 2 and 3: T = 2, one unit, W_rec = 2, h = 1, 0.5, -0.5
+    hs = np.array([1.0, 0.5, -0.5]).reshape(3, 1, 1)
+    got = E.rnn_backward(
+        np.array([1.0, 2.0]).reshape(2, 1, 1), np.array([1.0, 2.0]).reshape(2, 1, 1), hs,
+        np.array([[2.0]]),
+    )  # fmt: skip
+    for g, want in zip(got, (3.75, 6.0, 4.5, 6.0), strict=True):
+        assert g.size == 1 and g.item() == want
+    J = E.rnn_jacobians(hs[:, 0], np.array([[2.0]]))
+    np.testing.assert_array_equal(J.ravel(), [1.0, 1.5, 2.25])
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 3, 2, 4), (3, 4, 1, 6), (1, 5, 3, 2)])
+def test_rnn_backward_matches_centred_differences(shape):
+    from vanishing import grading
+
+    N, H, D, T = shape
+    W_rec, W_in, b, h0, xs, dhs = _random_rnn(sum(shape), N, H, D, T)
+    hs = E.rnn_forward(W_rec, W_in, b, h0, xs)
+    dW_rec, dW_in, db, dh0 = E.rnn_backward(dhs, xs, hs, W_rec)
+
+    def loss(W_rec=W_rec, W_in=W_in, b=b, h0=h0):
+        return np.sum(dhs * E.rnn_forward(W_rec, W_in, b, h0, xs)[1:])
+
+    grading.assert_gradient("rnn", dW_rec, lambda v: loss(W_rec=v), W_rec.copy())
+    grading.assert_gradient("rnn", dW_in, lambda v: loss(W_in=v), W_in.copy())
+    grading.assert_gradient("rnn", db, lambda v: loss(b=v), b.copy())
+    grading.assert_gradient("rnn", dh0, lambda v: loss(h0=v), h0.copy())
+
+
+def test_the_gradient_check_catches_a_backward_without_the_tanh_slope():
+    from vanishing import grading
+
+    W_rec, W_in, b, h0, xs, dhs = _random_rnn(5, 2, 3, 2, 3)
+    hs = E.rnn_forward(W_rec, W_in, b, h0, xs)
+    # test the tester: dW_rec of a backward that forgets the slope 1 - h_t² (the usual mistake)
+    dW = np.zeros_like(W_rec)
+    g = np.zeros_like(h0)
+    for t in range(3, 0, -1):
+        da = dhs[t - 1] + g
+        dW += da.T @ hs[t - 1]
+        g = da @ W_rec
+    with pytest.raises(AssertionError, match="does not match centred differences"):
+        grading.assert_gradient(
+            "rnn", dW, lambda v: np.sum(dhs * E.rnn_forward(v, W_in, b, h0, xs)[1:]), W_rec.copy()
+        )
+
+
+@pytest.mark.parametrize("H, T", [(1, 3), (3, 4), (4, 0)])
+def test_rnn_jacobians_match_centred_differences(H, T):
+    from vanishing import grading
+
+    W_rec, W_in, b, h0, xs, _ = _random_rnn(H + 10 * T, 1, H, 2, T)
+    hs = E.rnn_forward(W_rec, W_in, b, h0, xs)[:, 0]
+    J = E.rnn_jacobians(hs, W_rec)
+    assert J.shape == (T + 1, H, H)
+    np.testing.assert_array_equal(J[0], np.eye(H))
+    for t in range(1, T + 1):
+        for i in range(H):
+            grading.assert_gradient(
+                "rnn",
+                J[t, i],
+                lambda v, t=t, i=i: E.rnn_forward(W_rec, W_in, b, v[None, :], xs)[t, 0, i],
+                h0[0].copy(),
+            )
+
+
+def test_rnn_jacobians_of_the_input_free_chain_are_the_chain_of_section_2():
+    # the notebook plots spectral norms of (the learner's) rnn_jacobians on chain_states:
+    # the same numbers as the course's chain_jacobian_norms on the same matrix and h0
+    rng = np.random.default_rng(0)
+    Q = E.scaled_orthogonal(32, 1.0, rng)
+    h0 = 0.1 * rng.standard_normal(32)
+    want = E.recurrent_comparison((0.9, 1.1), n=32, T=50, seed=0, nonlinearity="tanh")
+    for lam in (0.9, 1.1):
+        got = E.spectral_norms(E.rnn_jacobians(E.chain_states(lam * Q, 50, h0), lam * Q))
+        # the same products in the same order: relative error measured ≤ 1e-14 (one kernel)
+        np.testing.assert_allclose(got, want[lam], rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rnn_gradient_at_initialisation_grows_with_length_at_radius_2(seed):
+    norms = E.initial_gradient_norms(radii=(0.9, 2.0), lengths=[1, 30], seed=seed)
+    # gradient norm at T = 30 over T = 1, measured on seeds 0–7 (OpenBLAS Haswell only):
+    # 71–324 at radius 2 (threshold 20) and 0.20–0.57 at radius 0.9 (threshold 1)
+    assert norms[2.0][1] / norms[2.0][0] > 20
+    assert norms[0.9][1] / norms[0.9][0] < 1
+    # the first gradient of the clipping demonstration: 40–158 times the clip threshold 1
+    assert norms[2.0][1] > 10 * E.RNN_CLIP
+
+
+def test_train_rnn_calls_the_given_backward_and_clip():
+    calls = {"backward": 0, "clip": 0}
+
+    def backward(*args):
+        calls["backward"] += 1
+        return E.rnn_backward(*args)
+
+    def clip_fn(grads, c):
+        calls["clip"] += 1
+        out = [np.array(g, copy=True) for g in grads]
+        total = float(np.sqrt(sum(np.sum(g * g) for g in out)))
+        return ([g * (c / total) for g in out] if total > c else out), total
+
+    mine = E.train_rnn(backward, clip_fn, clip=1.0, steps=12, seed=3)
+    ref = E.train_rnn(clip=1.0, steps=12, seed=3)
+    assert calls == {"backward": 12, "clip": 12}
+    np.testing.assert_allclose(mine.loss, ref.loss, rtol=1e-10)
+    np.testing.assert_allclose(mine.grad_norm, ref.grad_norm, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_clipping_rescues_the_exploding_rnn():
+    runs = [E.rnn_clipping_comparison(seed=seed) for seed in range(8)]
+    plain = np.array([r["no clipping"].final_loss for r in runs])
+    clipped = np.array([r[f"clipped at {E.RNN_CLIP:g}"].final_loss for r in runs])
+    # mean loss over the last 50 of 150 steps, seeds 0–7 (OpenBLAS Haswell only): without
+    # clipping 3.25–4.06, far above chance (ln 2 = 0.69); clipped at most 0.001
+    assert np.all(plain > 1.0), plain
+    assert np.all(clipped < 0.05), clipped
+
+
+@pytest.mark.slow
+def test_the_rnn_trains_unclipped_when_its_gradient_does_not_explode():
+    # control: the same network and learning rate with W_rec = Q (radius 1) needs no clipping;
+    # measured at most 0.0003 over seeds 0–7 (OpenBLAS Haswell only)
+    losses = [E.train_rnn(radius=1.0, seed=seed).final_loss for seed in range(4)]
+    assert max(losses) < 0.05, losses
