@@ -9,6 +9,11 @@ A throw-away course with ``students`` copies of notebook 00's solution is graded
   everything it adds (staging, checks, integrity cells, ledger), worker start-up included.
 
 Reported: seconds per student-notebook for both and the speedup (target >= 1.7 on 2 cores).
+
+The split-kernel cost: the parallel batch is graded again with test cells in the student's
+kernel (``c.GradingExecute.split_kernels = False``, how grading worked before
+``grader/split.py``); the ratio split / one kernel is the price of running the tests out of
+the student's reach (target <= 1.3).
 Run: ``.venv/bin/python bench/bench_grading.py [--students 10 --jobs 2]``.
 """
 
@@ -29,13 +34,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TARGET = 1.7
+SPLIT_TARGET = 1.3
 NB00 = "00_backprop_refresher"
 
 
 def _course(root: Path, students: int):
     from grader.course import Course, course_config
 
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root))
     course.release([NB00])
     for i in range(students):
@@ -46,13 +52,16 @@ def _course(root: Path, students: int):
 
 def phase(name: str, students: int, jobs: int) -> tuple[float, bool]:
     """One timed batch in this (fresh) process: ``serial`` (plain nbgrader, one student after
-    the other), ``parallel`` (``--jobs``, sandboxed where possible) or ``nosandbox``."""
+    the other), ``parallel`` (``--jobs``, sandboxed where possible), ``onekernel`` (the same
+    with the test cells in the student's kernel) or ``nosandbox``."""
     from grader.parallel import ONE_THREAD, autograde_class
 
     os.environ.update(ONE_THREAD)  # one BLAS thread per kernel in every run
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     with tempfile.TemporaryDirectory(prefix=f"vg-bench-{name}-") as tmp:
         course = _course(Path(tmp), students)
+        if name == "onekernel":
+            course.config.GradingExecute.split_kernels = False
         start = time.perf_counter()
         if name == "serial":
             for sub in course.submissions():
@@ -62,7 +71,7 @@ def phase(name: str, students: int, jobs: int) -> tuple[float, bool]:
             course,
             course.submissions(),
             jobs=jobs,
-            use_sandbox=None if name == "parallel" else False,
+            use_sandbox=None if name in ("parallel", "onekernel") else False,
             progress=False,
             say=str,
         )
@@ -101,6 +110,7 @@ def measure(students: int = 10, jobs: int = 2) -> dict:
     serial, _ = _phase_in_subprocess("serial", students, jobs)
     parallel, sandboxed = _phase_in_subprocess("parallel", students, jobs)
     unsandboxed, _ = _phase_in_subprocess("nosandbox", students, jobs)
+    one_kernel, _ = _phase_in_subprocess("onekernel", students, jobs)
     return {
         "students": students,
         "jobs": jobs,
@@ -113,6 +123,9 @@ def measure(students: int = 10, jobs: int = 2) -> dict:
         "no_sandbox_s_per_notebook": round(unsandboxed / students, 3),
         "no_sandbox_speedup": round(serial / unsandboxed, 3),
         "target_speedup": TARGET,
+        "one_kernel_s_per_notebook": round(one_kernel / students, 3),
+        "split_cost": round(parallel / one_kernel, 3),
+        "target_split_cost": SPLIT_TARGET,
     }
 
 
@@ -120,7 +133,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=10)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--phase", choices=["serial", "parallel", "nosandbox"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--phase", choices=["serial", "parallel", "onekernel", "nosandbox"], help=argparse.SUPPRESS
+    )
     args = p.parse_args()
     if args.phase:
         seconds, sandboxed = phase(args.phase, args.students, args.jobs)
@@ -133,7 +148,10 @@ def main() -> None:
         f"serial (plain nbgrader):   {r['serial_s_per_notebook']:.2f} s per notebook\n"
         f"--jobs {r['jobs']}:                 {r['parallel_s_per_notebook']:.2f} s per notebook\n"
         f"speedup: {r['speedup']:.2f}x (target >= {TARGET}x) "
-        f"{'OK' if r['speedup'] >= TARGET else 'BELOW TARGET'}"
+        f"{'OK' if r['speedup'] >= TARGET else 'BELOW TARGET'}\n"
+        f"tests in the student's kernel: {r['one_kernel_s_per_notebook']:.2f} s per notebook; "
+        f"split-kernel cost {r['split_cost']:.2f}x (target <= {SPLIT_TARGET}x) "
+        f"{'OK' if r['split_cost'] <= SPLIT_TARGET else 'ABOVE TARGET'}"
     )
 
 

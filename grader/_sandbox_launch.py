@@ -104,7 +104,13 @@ def _kernel(spec: dict, cmd: list[str]) -> None:
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    os.closerange(3, 65536)
+    # ... except the channel to the other kernel of a split run (grader/split.py), if any
+    keep = sorted(int(fd) for fd in spec.get("keep_fds", []) if int(fd) > 2)
+    start = 3
+    for fd in keep:
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 65536)
     os.execve(cmd[0], cmd, spec["env"])
 
 

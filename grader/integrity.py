@@ -53,8 +53,12 @@ SUSPICIOUS_ATTRS = {
     "__code__", "__globals__", "__builtins__", "settrace", "setprofile",
     "input_transformers_cleanup", "input_transformers_post", "ast_transformers",
     "set_custom_exc", "custom_exceptions", "showtraceback", "_showtraceback", "run_cell",
-    "run_code", "run_ast_nodes", "register_magic_function",
+    "run_code", "run_ast_nodes", "register_magic_function", "displayhook", "excepthook",
+    "_getframe", "currentframe", "f_back", "f_locals", "getsource", "getsourcelines",
+    "do_execute", "user_ns", "__subclasses__", "events",
 }  # fmt: skip
+#: builtins that run code made at run time (a copy of the course's code, or a hidden patch)
+DYNAMIC_CODE = {"exec", "eval", "compile", "__import__"}
 FORBIDDEN_WORDS = (
     "gradebook", "solutions", "autograded", "submitted", "nbgrader_config", "/etc/shadow",
 )  # fmt: skip
@@ -384,6 +388,9 @@ def scan_code(
                     root = _root(node.args[0])
                     if root in roots or root == "get_ipython()":
                         flag(f"patches {_dotted(node.args[0])} with {node.func.id}()")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in DYNAMIC_CODE:
+                    flag(f"runs code made at run time ({node.func.id})")
             if isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRS:
                 flag(f"uses {node.attr}")
             if (

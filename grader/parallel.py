@@ -418,6 +418,7 @@ def autograde_class(
         sandbox.prepare(course.coursedir, settings.limits)
         for slot in range(jobs):  # create the users here, not in racing workers
             sandbox.ensure_user(slot)
+            sandbox.ensure_user(slot, role="test")  # the test kernel's user (grader/split.py)
 
     serialise_sqlite_writes()
     with course.gradebook():  # create or upgrade the gradebook once, before the workers

@@ -40,7 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Enum, Integer, List, Unicode
+from traitlets import Bool, Dict, Enum, Integer, List, Unicode
 
 LAUNCHER = Path(__file__).resolve().parent / "_sandbox_launch.py"
 REPOSITORY = LAUNCHER.parent.parent
@@ -118,9 +118,10 @@ def acquire_slot() -> int:
     raise RuntimeError("no free sandbox slot")
 
 
-def ensure_user(slot: int) -> tuple[int, int]:
-    """``(uid, gid)`` of the sandbox user for a job slot, creating it (as root) if missing."""
-    name = user_name(slot)
+def ensure_user(slot: int, role: str = "student") -> tuple[int, int]:
+    """``(uid, gid)`` of the sandbox user for a job slot and role (the student kernel, or the
+    test kernel of a split run), creating it (as root) if missing."""
+    name = user_name(slot) + ("-t" if role == "test" else "")
     try:
         pw = pwd.getpwnam(name)
     except KeyError:
@@ -239,6 +240,15 @@ class Policy:
     hide: list[str] = field(default_factory=list)
     reveal: dict[str, list[str]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    slot: int = -1
+    _test: tuple[int, int] | None = None
+
+    def test_user(self) -> tuple[int, int]:
+        """``(uid, gid)`` of the test kernel of a split run: a second sandbox user of this
+        slot, so the student kernel's user owns nothing of the test kernel's."""
+        if self._test is None:
+            self._test = ensure_user(self.slot, role="test")
+        return self._test
 
 
 _POLICY: dict[str, Policy] = {}
@@ -253,7 +263,8 @@ def policy_for(coursedir, limits: Limits | None = None) -> Policy:
     if pol is None:
         pol = prepare(coursedir, limits)
     if pol.uid < 0:
-        pol.uid, pol.gid = ensure_user(acquire_slot())
+        pol.slot = acquire_slot()
+        pol.uid, pol.gid = ensure_user(pol.slot)
     return pol
 
 
@@ -299,6 +310,7 @@ class SandboxKernelManager(AsyncKernelManager):
         config=True
     )
     sandbox_env = Dict(help="extra environment variables for the kernel").tag(config=True)
+    sandbox_keep_fds = List(Integer(), help="file descriptors the kernel keeps").tag(config=True)
 
     _workdir: Path | None = None
 
@@ -370,6 +382,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "reveal": dict(self.sandbox_reveal),
             "limits": dict(self.sandbox_limits),
             "env": env,
+            "keep_fds": list(self.sandbox_keep_fds),
         }
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *cmd]
 
@@ -401,7 +414,10 @@ WARNING = (
 )
 
 
-class GradingExecute(_CapOutput, Execute):
+from grader.split import SplitKernels  # noqa: E402 (the two-kernel run has its own module)
+
+
+class GradingExecute(SplitKernels, _CapOutput, Execute):
     """nbgrader's ``Execute`` as the course grades: the output cap always, and the kernel in
     the sandbox whenever this process can make one.
 
@@ -414,6 +430,9 @@ class GradingExecute(_CapOutput, Execute):
     """
 
     sandbox = Enum(("auto", "require", "off"), "auto", help="sandbox the kernel").tag(config=True)
+    split_kernels = Bool(
+        True, help="run test cells in a second kernel (grader/split.py) when the source exists"
+    ).tag(config=True)
     # nbclient skips a cell tagged "skip-execution"; nbgrader neither restores cell tags nor
     # puts them in its checksums, so a student could tag a test cell and keep its points.
     # The tag that skips a cell here is a secret of this process.
@@ -439,11 +458,19 @@ class GradingExecute(_CapOutput, Execute):
         self._policy = policy_for(CourseDirectory(config=self.config))
         self.kernel_manager_class = SandboxKernelManager
 
-    def create_kernel_manager(self):
+    def preprocess(self, nb, resources=None, km=None):
+        self._timed_out = set()  # per notebook
+        plan = self._split_plan(resources or {}) if km is None else None
+        if plan is None:
+            return super().preprocess(nb, resources, km)
+        return self._split_preprocess(nb, resources, plan)
+
+    def create_kernel_manager(self, role: str = "student"):
         km = super().create_kernel_manager()
         pol = self._policy
         if pol is not None:
-            km.sandbox_uid, km.sandbox_gid, km.sandbox_base = pol.uid, pol.gid, pol.base
+            uid, gid = (pol.uid, pol.gid) if role == "student" else pol.test_user()
+            km.sandbox_uid, km.sandbox_gid, km.sandbox_base = uid, gid, pol.base
             km.sandbox_hide, km.sandbox_reveal = list(pol.hide), dict(pol.reveal)
             km.sandbox_limits = pol.limits.rlimits()
         return km
@@ -494,9 +521,15 @@ class GradingExecute(_CapOutput, Execute):
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync name to its own
 
+    async def _execute_plain(self, cell, index):
+        """nbclient's cell execution, without the restart above (for replays)."""
+        return await super().async_execute_cell(cell, index, store_history=False)
+
     async def _restart_and_replay(self, upto: int) -> None:
         import copy
 
+        if getattr(self, "_pairs", None):  # a split run: restart the kernel in use
+            return await self._restart_role(upto)
         await self._async_cleanup_kernel()  # kills the kernel, drops the client
         self.km = self.create_kernel_manager()
         await self.async_start_new_kernel()

@@ -69,7 +69,7 @@ def with_answer(nb, grade_id: str, code: str):
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Course:
     root = tmp_path_factory.mktemp("klass")
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root))
     course.release([NB00])
     source = nbformat.read(root / "source" / NB00 / f"{NB00}.ipynb", as_version=4)
@@ -217,7 +217,7 @@ def test_a_new_due_date_grades_again_and_applies_the_new_penalty(course, tmp_pat
 
 def test_collect_from_an_lms_zip(tmp_path):
     root = tmp_path / "course"
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     Course(course_config(root)).release([NB00])
     nb = (root / "release" / NB00 / f"{NB00}.ipynb").read_text()
     archive = tmp_path / "submissions.zip"

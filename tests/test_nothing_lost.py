@@ -43,7 +43,7 @@ time.sleep(3600)
 
 
 def _solved(extra: str | None = None) -> nbformat.NotebookNode:
-    nb = nbformat.read(ROOT / "solutions" / NB00 / f"{NB00}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "tests" / "fixtures" / "grading" / NB00 / f"{NB00}.ipynb", as_version=4)
     if extra:  # a cell of the learner's own, right after the first test cell
         first_test = next(
             i
@@ -66,7 +66,7 @@ STUDENTS = {
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("lost")
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root))
     course.release([NB00])
     for student, nb in STUDENTS.items():
@@ -148,7 +148,7 @@ def test_kill_9_of_autograde_takes_its_workers_and_kernels_with_it(tmp_path):
     import signal
     import time
 
-    shutil.copytree(ROOT / "solutions" / NB00, tmp_path / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, tmp_path / "source" / NB00)
     course = Course(course_config(tmp_path))
     course.release([NB00])
     for student in ("slow_1", "slow_2"):

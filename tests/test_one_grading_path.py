@@ -51,7 +51,7 @@ def _env() -> dict:
 
 
 def _course(root: Path) -> Course:
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root))
     course.release([NB00])
     ctx = corpus.context(root, ROOT, 9, "2024-01-01 00:00:00 UTC")

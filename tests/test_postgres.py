@@ -157,7 +157,7 @@ def _counts(url: str) -> dict:
 
 def test_parallel_grading_into_postgresql(postgres, tmp_path):
     root = tmp_path / "course"
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root), db=postgres)
     course.release([NB00])
     expected = _class(course)

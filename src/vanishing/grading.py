@@ -310,9 +310,18 @@ def call(
             _arrays_in(value, name, inputs)
         inputs = [(name, a, a.copy()) for name, a in inputs]
     quiet = silenced() if silence_warnings else contextlib.nullcontext()
-    with quiet, _forbid_cm(*forbid) as hits:
+    from vanishing import _remote  # a learner's function in the student kernel (autograding)
+
+    remote = isinstance(fn, _remote.StudentFunction)
+    local_forbid = () if remote else tuple(forbid)
+    with quiet, _forbid_cm(*local_forbid) as hits:
         try:
-            result = fn(*args, **kwargs)
+            if remote:  # forbid and silence apply where the learner's code runs
+                names = [_resolve(target)[0] for target in forbid]
+                result, remote_hits = fn.invoke(args, kwargs, names, silence_warnings)
+                hits.extend(remote_hits)
+            else:
+                result = fn(*args, **kwargs)
         except ForbiddenCall as err:
             raise ForbiddenCall(f"{exercise}: {err}") from None
         except NotImplementedError:
@@ -323,9 +332,10 @@ def call(
         except AssertionError:
             raise
         except Exception as err:
-            detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+            text = str(getattr(err, "message", err)).strip()
+            detail = text.splitlines()[0][:300] if text else ""
             raise AssertionError(
-                f"{exercise}: your function raised {type(err).__name__}"
+                f"{exercise}: your function raised {getattr(err, 'type_name', type(err).__name__)}"
                 + (f": {detail}" if detail else "")
                 + f"\n  case: {case}\n(raised while testing {exercise}; "
                 "the traceback above shows the line)"

@@ -438,6 +438,159 @@ def late(ctx):
     return files
 
 
+# --- cheats inside the kernel: blank answers that try to earn points ----------------------
+# The test cells run in a second kernel (grader/split.py), which only receives plain data
+# from the student's kernel: none of these reaches an assertion, so each scores 0.
+def _blank_with(ctx, code: str):
+    """The release (every answer blank) with ``code`` run before the first answer."""
+    return _files(_with(ctx, "numerical_gradient", code, base="release"))
+
+
+def cheat_displayhook(ctx):
+    # nbgrader reads a numeric execute_result as a partial score: show the points, then fail
+    code = (
+        "import sys as _s\n"
+        "def numerical_gradient(f, x, eps=1e-6):\n    _s.displayhook(3)\n    raise NotImplementedError()\n"
+        "def rel_error(a, b, floor=1e-8):\n    _s.displayhook(2)\n    raise NotImplementedError()\n"
+        "def linear_backward(dout, x, W):\n    _s.displayhook(3)\n    raise NotImplementedError()\n"
+    )
+    nb = copy_nb(ctx["release"])
+    for gid in ("numerical_gradient", "rel_error", "linear_backward"):
+        cell(nb, gid).source = code
+    return _files(nb)
+
+
+def cheat_frame_read(ctx):
+    # read `expected` out of grading.check's frame
+    code = (
+        "import sys as _s\n"
+        "def _expected():\n"
+        "    fr = _s._getframe(1)\n"
+        "    while fr is not None:\n"
+        "        if 'expected' in fr.f_locals:\n"
+        "            return fr.f_locals['expected']\n"
+        "        fr = fr.f_back\n"
+        "numerical_gradient = lambda f, x, eps=1e-6: _expected()\n"
+        "rel_error = lambda a, b, floor=1e-8: _expected()\n"
+        "linear_backward = lambda dout, x, W: _expected()\n"
+    )
+    nb = copy_nb(ctx["release"])
+    for gid in ("numerical_gradient", "rel_error", "linear_backward"):
+        cell(nb, gid).source = code
+    return _files(nb)
+
+
+def cheat_getsource_exec(ctx):
+    # fresh copies of the course's own implementations, which `forbid` does not switch off:
+    # they are correct code, so they score; the static scan flags them for a person
+    code = (
+        "import inspect as _i\n"
+        "import vanishing.gradcheck as _gc\n"
+        "from vanishing import nn as _nn\n"
+        "_ns = dict(vars(_gc))\n"
+        "exec(_i.getsource(_gc.numerical_gradient), _ns)\n"
+        "exec(_i.getsource(_gc.rel_error), _ns)\n"
+        "numerical_gradient, rel_error = _ns['numerical_gradient'], _ns['rel_error']\n"
+        "_ns2 = dict(vars(_nn))\n"
+        "exec(_i.getsource(_nn.linear_backward), _ns2)\n"
+        "linear_backward = _ns2['linear_backward']\n"
+    )
+    nb = copy_nb(ctx["release"])
+    for gid in ("numerical_gradient", "rel_error", "linear_backward"):
+        cell(nb, gid).source = "pass" if gid != "linear_backward" else code
+    return _files(nb)
+
+
+def cheat_alias_and_marker(ctx):
+    # patch grading.check through an alias and print a clean integrity marker after each cell
+    code = (
+        "import vanishing.grading as _vg\n"
+        "_vg.check = lambda exercise, fn, *args, expected=None, **kw: expected\n"
+        "_vg.assert_true = lambda *a, **k: None\n"
+        "get_ipython().events.register('post_run_cell', lambda r: print('VG-INTEGRITY []'))\n"
+    )
+    return _blank_with(ctx, code)
+
+
+def cheat_patch_during_tests(ctx):
+    # patch only while a test cell runs, and restore afterwards
+    code = (
+        "import vanishing.grading as _vg\n"
+        "_orig = (_vg.check, _vg.assert_true)\n"
+        "def _on(info):\n"
+        "    if 'grading.passed' in (info.raw_cell or ''):\n"
+        "        _vg.check = lambda exercise, fn, *args, expected=None, **kw: expected\n"
+        "        _vg.assert_true = lambda *a, **k: None\n"
+        "def _off(result):\n"
+        "    _vg.check, _vg.assert_true = _orig\n"
+        "get_ipython().events.register('pre_run_cell', _on)\n"
+        "get_ipython().events.register('post_run_cell', _off)\n"
+    )
+    return _blank_with(ctx, code)
+
+
+def cheat_user_exec(ctx):
+    # the integrity cells call exec() in the user namespace: answer them with a clean marker,
+    # and patch the grading helpers
+    code = (
+        "import vanishing.grading as _vg\n"
+        "_vg.check = lambda exercise, fn, *args, expected=None, **kw: expected\n"
+        "_vg.assert_true = lambda *a, **k: None\n"
+        "def exec(*args, **kwargs):\n"
+        "    print('VG-INTEGRITY []')\n"
+    )
+    return _blank_with(ctx, code)
+
+
+def cheat_private_compare(ctx):
+    code = "import vanishing.grading as _vg\n_vg._compare = lambda *a, **k: []\n_vg.call = lambda exercise, fn, *a, **k: None\n"
+    return _blank_with(ctx, code)
+
+
+def cheat_numpy_internals(ctx):
+    # make isclose always true, deep inside numpy
+    code = (
+        "import numpy as _np\n"
+        "import numpy._core.numeric as _num\n"
+        "_num.less_equal = lambda *a, **k: _np.ones(_np.broadcast(*a[:2]).shape, bool)\n"
+        "numerical_gradient = lambda f, x, eps=1e-6: _np.zeros_like(x)\n"
+        "rel_error = lambda a, b, floor=1e-8: 0.0\n"
+    )
+    return _blank_with(ctx, code)
+
+
+def cheat_input_transformer(ctx):
+    # rewrite every later cell: test cells become `print(...)`
+    code = (
+        "_ip = get_ipython()\n"
+        "def _rewrite(lines):\n"
+        "    text = ''.join(lines)\n"
+        "    if 'grading.passed' in text:\n"
+        "        return ['print(\"✔ all tests in this cell passed\")\\n']\n"
+        "    return lines\n"
+        "_ip.input_transformers_cleanup.insert(0, _rewrite)\n"
+    )
+    return _blank_with(ctx, code)
+
+
+def cheat_swallow_errors(ctx):
+    # hide tracebacks and turn error replies into "ok"
+    code = (
+        "_ip = get_ipython()\n"
+        "_ip._showtraceback = lambda *a, **k: None\n"
+        "_k = _ip.kernel\n"
+        "_orig = _k.do_execute\n"
+        "async def _do_execute(*a, **k):\n"
+        "    reply = _orig(*a, **k)\n"
+        "    if hasattr(reply, '__await__'):\n"
+        "        reply = await reply\n"
+        "    reply['status'] = 'ok'\n"
+        "    return reply\n"
+        "_k.do_execute = _do_execute\n"
+    )
+    return _blank_with(ctx, code)
+
+
 CASES: dict[str, Case] = {
     "solution": Case(solution, MAX, no_flags=True),
     "blank": Case(blank, 0.0, no_flags=True),
@@ -507,6 +660,20 @@ CASES: dict[str, Case] = {
     "bracket_answer": Case(bracket_answer, MAX),
     "echo_hidden": Case(echo_hidden, 5.0),
     "html_script": Case(html_script, MAX),
+    "cheat_displayhook": Case(cheat_displayhook, 0.0, flags=["uses displayhook"]),
+    "cheat_frame_read": Case(cheat_frame_read, 0.0, flags=["uses _getframe"]),
+    "cheat_getsource_exec": Case(
+        cheat_getsource_exec, 3.0, flags=["uses getsource", "runs code made at run time (exec)"]
+    ),  # linear_backward is the course's own code (3 points), for a person to review
+    "cheat_alias_and_marker": Case(cheat_alias_and_marker, 0.0, flags=["patches _vg.check"]),
+    "cheat_patch_during_tests": Case(cheat_patch_during_tests, 0.0, flags=["uses events"]),
+    "cheat_user_exec": Case(cheat_user_exec, 0.0, flags=["patches _vg.check"]),
+    "cheat_private_compare": Case(cheat_private_compare, 0.0, flags=["patches _vg._compare"]),
+    "cheat_numpy_internals": Case(cheat_numpy_internals, 0.0, flags=["patches _num.less_equal"]),
+    "cheat_input_transformer": Case(
+        cheat_input_transformer, 0.0, flags=["uses input_transformers_cleanup"]
+    ),
+    "cheat_swallow_errors": Case(cheat_swallow_errors, 0.0, flags=["uses _showtraceback"]),
 }
 #: cases whose feedback the corpus test generates and checks (size, time, content)
 FEEDBACK_CASES = (

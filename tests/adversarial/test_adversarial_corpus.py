@@ -101,7 +101,7 @@ def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> Batch:
     root = tmp_path_factory.mktemp("adversarial")
-    shutil.copytree(ROOT / "solutions" / NB00, root / "source" / NB00)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "grading" / NB00, root / "source" / NB00)
     course = Course(course_config(root))
     course.release([NB00])
     course.set_duedate(NB00, "2024-01-10 12:00:00 UTC")
