@@ -571,7 +571,7 @@ def plot_clipping(runs: dict[str, History], clip: float = CLIP):
                     color=model_colour(i),
                 )
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="small", loc="center right")
+        ax.legend(fontsize="small", loc="upper right")  # above the clipped run, off the data
     fig.suptitle(
         f"SGD with momentum at lr = {runs[next(iter(runs))].lr:g}: "
         "without and with gradient clipping"
