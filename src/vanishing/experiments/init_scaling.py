@@ -13,6 +13,19 @@ Why gradient clipping at 1 in :func:`deep_relu_run`: at this learning rate 2 of 
 without clipping blew up in their first steps (a 30-layer ReLU net's first updates are large).
 Clipping bounds those steps; it never touches the Xavier run, whose global gradient norm is
 about :math:`10^{-4}` (see :func:`initial_gradient_norms`).
+
+The backward variance argument runs on the bias-free *stack* of :mod:`.causes`
+(:math:`h_l = \varphi(h_{l-1}W_l)`, :math:`h_0 = x`, ``dout`` :math:`= \partial L/\partial h_L`),
+with :math:`\varphi` linear or ReLU:
+
+* :func:`stack_forward`, :func:`stack_backward`: the forward output and the gradients
+  :math:`g_l = \partial L/\partial h_l`, :math:`l = 0..L` (references for the notebook's
+  exercises, which forbid them);
+* :func:`gradient_variances`: the mean square of every :math:`g_l`, as measured;
+* :func:`predicted_gradient_variances`: He et al. (2015), eq. 13, layer by layer,
+  :math:`\mathbb E[g_{l-1}^2] = c\,n_l\operatorname{Var}(W_l)\,\mathbb E[g_l^2]` with
+  :math:`c = 1` (linear) or :math:`\tfrac12` (ReLU);
+* :data:`WEIGHT_RULES` and :func:`rule_weights`: the fan-in, fan-out and Glorot variances.
 """
 
 from __future__ import annotations
@@ -21,7 +34,7 @@ import numpy as np
 
 from .. import nn, optim, telemetry
 from ..train import History, fit
-from .causes import depth_data
+from .causes import chain_forward_backward, depth_data
 
 __all__ = [
     "DEEP_RELU",
@@ -33,6 +46,13 @@ __all__ = [
     "deep_relu_net",
     "deep_relu_run",
     "initial_gradient_norms",
+    "STACK_ACTIVATIONS",
+    "WEIGHT_RULES",
+    "stack_forward",
+    "stack_backward",
+    "gradient_variances",
+    "predicted_gradient_variances",
+    "rule_weights",
 ]
 
 #: The network and optimiser of the He et al. (2015) Fig. 3 reproduction.
@@ -142,6 +162,84 @@ def deep_relu_run(
         clip=clip,
         label=f"{init}, {depth} ReLU layers" + (", Adam" if optimizer == "adam" else ""),
     )
+
+
+# ------------------------------------------------------------------------------------------
+# The backward variance argument on a bias-free stack (linear or ReLU)
+# ------------------------------------------------------------------------------------------
+#: The activations of the stack, with :math:`\mathbb E[\varphi'(z)^2]` for :math:`z` symmetric
+#: around 0: the factor ``c`` of :func:`predicted_gradient_variances`.
+STACK_ACTIVATIONS = {"linear": 1.0, "relu": 0.5}
+
+#: ``Var(W)`` of a layer of shape ``(n_in, n_out)`` under each rule, for a linear stack; a ReLU
+#: stack doubles each one (``gain`` 2 in :func:`rule_weights`).
+WEIGHT_RULES = {
+    "fan-in": lambda n_in, n_out: 1.0 / n_in,
+    "fan-out": lambda n_in, n_out: 1.0 / n_out,
+    "Glorot": lambda n_in, n_out: 2.0 / (n_in + n_out),
+}
+
+
+def _stack_activation(activation: str) -> str:
+    if activation not in STACK_ACTIVATIONS:
+        raise ValueError(f"activation must be 'linear' or 'relu', got {activation!r}")
+    return activation
+
+
+def stack_forward(x, weights, activation: str = "linear") -> np.ndarray:
+    r""":math:`h_L` of the stack :math:`h_l = \varphi(h_{l-1}W_l)`, :math:`h_0 = x`, in the
+    dtype of ``x`` (``weights`` may be empty: then ``x`` itself)."""
+    act = _stack_activation(activation)
+    h = np.asarray(x)
+    for W in weights:
+        z = h @ W
+        h = np.maximum(z, 0, dtype=z.dtype) if act == "relu" else z
+    return h
+
+
+def stack_backward(x, weights, dout, activation: str = "linear") -> list[np.ndarray]:
+    r"""``[g_0, ..., g_L]``, :math:`g_l = \partial L/\partial h_l` (``g_L`` is ``dout``), in the
+    dtype of the inputs; ReLU's derivative at 0 is 0. Reference for notebook 05's exercise."""
+    _, _, _, dhs = chain_forward_backward(list(weights), x, dout, _stack_activation(activation))
+    return list(dhs)
+
+
+def gradient_variances(x, weights, dout, activation: str = "linear") -> np.ndarray:
+    """Mean square (over the batch and the units) of every :math:`g_l`, float64, ``(L + 1,)``."""
+    grads = stack_backward(x, weights, dout, activation)
+    return np.array([np.mean(np.square(g, dtype=np.float64)) for g in grads])
+
+
+def predicted_gradient_variances(
+    widths, weight_variances, dout_variance: float, activation: str = "linear"
+) -> np.ndarray:
+    r"""He et al. (2015), eq. 13: :math:`p_L` = ``dout_variance`` and
+    :math:`p_{l-1} = c\,n_l\,v_l\,p_l` (:math:`n_l` = ``widths[l]``, the fan-out of layer
+    :math:`l`; :math:`c` from :data:`STACK_ACTIVATIONS`). float64, shape ``(L + 1,)``."""
+    c = STACK_ACTIVATIONS[_stack_activation(activation)]
+    widths = [int(n) for n in widths]
+    v = np.asarray(weight_variances, dtype=np.float64)
+    if v.shape != (len(widths) - 1,):
+        raise ValueError(
+            f"weight_variances has shape {v.shape}, expected ({len(widths) - 1},) for "
+            f"{len(widths)} widths"
+        )
+    p = np.empty(len(widths))
+    p[-1] = float(dout_variance)
+    for l in range(len(widths) - 1, 0, -1):
+        p[l - 1] = c * widths[l] * v[l - 1] * p[l]
+    return p
+
+
+def rule_weights(widths, rule: str, *, gain: float = 1.0, rng=None) -> list[np.ndarray]:
+    """Normal weights of shape ``(widths[l-1], widths[l])`` with variance ``gain`` times
+    :data:`WEIGHT_RULES` ``[rule]`` (``gain=2`` for ReLU), float64."""
+    rng = np.random.default_rng(rng)
+    var = WEIGHT_RULES[rule]
+    return [
+        rng.standard_normal((a, b)) * np.sqrt(gain * var(a, b))
+        for a, b in zip(widths[:-1], widths[1:], strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------
