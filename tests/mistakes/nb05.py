@@ -89,6 +89,364 @@ def he_normal(shape, rng):
     return causes.random_chain(1, shape[0], widths=list(shape), scale=np.sqrt(2), rng=rng)[0]
 """
 
+# --- stack_backward --------------------------------------------------------------------------
+SB_REFERENCE_SHAPE = """
+def stack_backward(x, weights, dout, activation="linear"):
+    zs, h = [], x
+    for W in weights:
+        z = h @ W
+        zs.append(z)
+        h = np.maximum(z, 0) if activation == "relu" else z
+    grads, g = [dout], dout
+    for W, z in zip(weights[::-1], zs[::-1]):
+        if activation == "relu":
+            g = g * MASK
+        g = g @ W.T
+        grads.append(g)
+    return RESULT
+"""
+
+
+def sb_variant(mask="(z > 0)", result="grads[::-1]"):
+    return SB_REFERENCE_SHAPE.replace("MASK", mask).replace("RESULT", result)
+
+
+SB_DERIVATIVE_ONE_AT_ZERO = sb_variant(mask="(z >= 0)")
+
+SB_NOT_REVERSED = sb_variant(result="grads")
+
+SB_WITHOUT_DOUT = sb_variant(result="grads[:0:-1]")
+
+SB_NO_RELU_ON_THE_LAST_LAYER = """
+def stack_backward(x, weights, dout, activation="linear"):
+    zs, h = [], x
+    for W in weights:
+        z = h @ W
+        zs.append(z)
+        h = np.maximum(z, 0) if activation == "relu" else z
+    grads, g = [dout], dout
+    for l in range(len(weights) - 1, -1, -1):
+        if activation == "relu" and l < len(weights) - 1:  # the output layer is taken as linear
+            g = g * (zs[l] > 0)
+        g = g @ weights[l].T
+        grads.append(g)
+    return grads[::-1]
+"""
+
+# the mask of z_{l-1} applied after the product with W_lᵀ: every mask one layer too low
+SB_MASK_AFTER_THE_PRODUCT = """
+def stack_backward(x, weights, dout, activation="linear"):
+    zs, h = [], x
+    for W in weights:
+        z = h @ W
+        zs.append(z)
+        h = np.maximum(z, 0) if activation == "relu" else z
+    grads, g = [dout], dout
+    for l in range(len(weights) - 1, -1, -1):
+        g = g @ weights[l].T
+        if activation == "relu" and l > 0:
+            g = g * (zs[l - 1] > 0)
+        grads.append(g)
+    return grads[::-1]
+"""
+
+# the mask taken from the layer's input h_{l-1} instead of its pre-activation z_l
+SB_MASK_FROM_THE_INPUT = """
+def stack_backward(x, weights, dout, activation="linear"):
+    hs = [x]
+    for W in weights:
+        z = hs[-1] @ W
+        hs.append(np.maximum(z, 0) if activation == "relu" else z)
+    grads, g = [dout], dout
+    for l in range(len(weights) - 1, -1, -1):
+        if activation == "relu":
+            g = g * (hs[l] > 0)
+        g = g @ weights[l].T
+        grads.append(g)
+    return grads[::-1]
+"""
+
+# masks dout in place: the caller's dout is zeroed where the last layer is off
+SB_MASKS_DOUT_IN_PLACE = """
+def stack_backward(x, weights, dout, activation="linear"):
+    zs, h = [], x
+    for W in weights:
+        z = h @ W
+        zs.append(z)
+        h = np.maximum(z, 0) if activation == "relu" else z
+    g = dout
+    grads = [dout]
+    for W, z in zip(weights[::-1], zs[::-1]):
+        if activation == "relu":
+            g *= z > 0
+        g = g @ W.T
+        grads.insert(0, g)
+    return grads
+"""
+
+SB_CONVERTS_TO_FLOAT64 = """
+def stack_backward(x, weights, dout, activation="linear"):
+    x = np.asarray(x, dtype=float)
+    weights = [np.asarray(W, dtype=float) for W in weights]
+    g = np.asarray(dout, dtype=float)
+    zs, h = [], x
+    for W in weights:
+        zs.append(h @ W)
+        h = np.maximum(zs[-1], 0) if activation == "relu" else zs[-1]
+    grads = [g]
+    for W, z in zip(weights[::-1], zs[::-1]):
+        if activation == "relu":
+            g = g * (z > 0)
+        g = g @ W.T
+        grads.insert(0, g)
+    return grads
+"""
+
+SB_CALLS_THE_CHAIN_OF_NOTEBOOK_01 = """
+from vanishing.experiments import causes
+
+
+def stack_backward(x, weights, dout, activation="linear"):
+    return causes.chain_forward_backward(weights, x, dout, activation)[3]
+"""
+
+SB_ALT_RECURSIVE = """
+def stack_backward(x, weights, dout, activation="linear"):
+    if not weights:
+        return [dout]
+    z = x @ weights[0]
+    h = np.maximum(z, 0) if activation == "relu" else z
+    upper = stack_backward(h, weights[1:], dout, activation)
+    delta = upper[0] * (z > 0) if activation == "relu" else upper[0]
+    return [delta @ weights[0].T] + upper
+"""
+
+SB_ALT_PREALLOCATED_WITH_WHERE = """
+def stack_backward(x, weights, dout, activation="linear"):
+    L = len(weights)
+    pre = [None] * (L + 1)
+    h = x
+    for l in range(1, L + 1):
+        pre[l] = h @ weights[l - 1]
+        h = np.where(pre[l] > 0, pre[l], 0) if activation == "relu" else pre[l]
+    grads = [None] * (L + 1)
+    grads[L] = dout.copy()
+    for l in range(L, 0, -1):
+        delta = grads[l]
+        if activation == "relu":
+            delta = np.where(pre[l] > 0, delta, np.zeros_like(delta))
+        grads[l - 1] = delta @ weights[l - 1].T
+    return grads
+"""
+
+SB_ALT_HEAVISIDE_AND_EINSUM = """
+def stack_backward(x, weights, dout, activation="linear"):
+    slopes, h = [], x
+    for W in weights:
+        z = h @ W
+        if activation == "relu":
+            slope = np.heaviside(z, 0).astype(z.dtype)  # the step function, 0 at 0
+        else:
+            slope = np.ones_like(z)
+        slopes.append(slope)
+        h = z * slope
+    out = [dout]
+    for W, slope in zip(reversed(weights), reversed(slopes)):
+        out.insert(0, np.einsum("nj,ij->ni", out[0] * slope, W))
+    return out
+"""
+
+SB_ALT_MASK_FROM_THE_OUTPUT = """
+def stack_backward(x, weights, dout, activation="linear"):
+    relu = activation == "relu"
+    hs = [x]
+    for W in weights:
+        hs.append(np.maximum(hs[-1] @ W, 0) if relu else hs[-1] @ W)
+    grads = [dout]
+    for l in reversed(range(len(weights))):
+        g = grads[0]
+        if relu:
+            g = g * (hs[l + 1] > 0)  # h_l > 0 exactly where z_l > 0
+        grads = [g.dot(weights[l].T)] + grads
+    return tuple(grads)
+"""
+
+STACK_BACKWARD = Exercise(
+    cell="stack_backward",
+    mistakes={
+        "derivative_one_at_zero": Mistake(
+            SB_DERIVATIVE_ONE_AT_ZERO, "ReLU's derivative at z = 0 is 0"
+        ),
+        "not_reversed": Mistake(SB_NOT_REVERSED, "the input side first"),
+        "without_dout": Mistake(SB_WITHOUT_DOUT, "include g_L = dout"),
+        "no_relu_on_the_last_layer": Mistake(
+            SB_NO_RELU_ON_THE_LAST_LAYER, "the last layer has a ReLU too"
+        ),
+        "mask_after_the_product": Mistake(SB_MASK_AFTER_THE_PRODUCT, "before the product with"),
+        "mask_from_the_input": Mistake(SB_MASK_FROM_THE_INPUT, "not from the layer's input"),
+        "masks_dout_in_place": Mistake(SB_MASKS_DOUT_IN_PLACE, "in place"),
+        "converts_to_float64": Mistake(SB_CONVERTS_TO_FLOAT64, "float32 in, float32 out"),
+        "calls_the_chain_of_notebook_01": Mistake(
+            SB_CALLS_THE_CHAIN_OF_NOTEBOOK_01, "causes.chain_forward_backward is off limits"
+        ),
+    },
+    alternatives={
+        "recursive": SB_ALT_RECURSIVE,
+        "preallocated_with_where": SB_ALT_PREALLOCATED_WITH_WHERE,
+        "heaviside_and_einsum": SB_ALT_HEAVISIDE_AND_EINSUM,
+        "mask_from_the_output_as_a_tuple": SB_ALT_MASK_FROM_THE_OUTPUT,
+    },
+)
+
+
+# --- gradient_variances ----------------------------------------------------------------------
+def gv_cell(body: str) -> str:
+    return (
+        'def gradient_variances(x, weights, dout, activation="linear"):\n' + body.strip("\n") + "\n"
+    )
+
+
+GRADIENT_VARIANCES = Exercise(
+    cell="gradient_variances",
+    isolated=True,  # it calls the learner's stack_backward, whose mistakes share submissions
+    mistakes={
+        "np_var": Mistake(
+            gv_cell("""
+    return np.array([np.var(g) for g in stack_backward(x, weights, dout, activation)], dtype=np.float64)
+"""),
+            "that is np.var",
+        ),
+        "sum_of_squares": Mistake(
+            gv_cell("""
+    return np.array([np.sum(g.astype(np.float64) ** 2) for g in stack_backward(x, weights, dout, activation)])
+"""),
+            "not the sum",
+        ),
+        "root_mean_square": Mistake(
+            gv_cell("""
+    grads = stack_backward(x, weights, dout, activation)
+    return np.array([np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in grads])
+"""),
+            "no square root",
+        ),
+        "top_first": Mistake(
+            gv_cell("""
+    grads = stack_backward(x, weights, dout, activation)
+    return np.array([np.mean(g.astype(np.float64) ** 2) for g in reversed(grads)])
+"""),
+            "the input side first",
+        ),
+        "float32_kept": Mistake(
+            gv_cell("""
+    return np.array([np.mean(g**2) for g in stack_backward(x, weights, dout, activation)])
+"""),
+            "return a float64 array",
+        ),
+        "mean_absolute_value": Mistake(
+            gv_cell("""
+    return np.array([np.mean(np.abs(g), dtype=np.float64) for g in stack_backward(x, weights, dout, activation)])
+"""),
+            "square the entries",
+        ),
+    },
+    alternatives={
+        "vdot_over_size": gv_cell("""
+    out = []
+    for g in stack_backward(x, weights, dout, activation):
+        g = g.astype(np.float64).ravel()
+        out.append(np.vdot(g, g) / g.size)
+    return np.asarray(out)
+"""),
+        "preallocated_sum_over_size": gv_cell("""
+    grads = stack_backward(x, weights, dout, activation)
+    v = np.zeros(len(grads))
+    for l, g in enumerate(grads):
+        v[l] = (np.float64(1) * g * g).sum() / g.size
+    return v
+"""),
+        "own_backward_inline": gv_cell("""
+    zs, h = [], x.astype(np.float64)
+    for W in weights:
+        zs.append(h @ W.astype(np.float64))
+        h = np.maximum(zs[-1], 0.0) if activation == "relu" else zs[-1]
+    g = dout.astype(np.float64)
+    out = [np.mean(g * g)]
+    for W, z in zip(weights[::-1], zs[::-1]):
+        if activation == "relu":
+            g = g * (z > 0)
+        g = g @ W.T.astype(np.float64)
+        out.append(np.mean(g * g))
+    return np.array(out[::-1])
+"""),
+    },
+)
+
+
+# --- predicted_gradient_variances ------------------------------------------------------------
+def pv_cell(body: str) -> str:
+    return (
+        'def predicted_gradient_variances(widths, weight_variances, dout_variance, activation="linear"):\n'
+        + body.strip("\n")
+        + "\n"
+    )
+
+
+def pv_loop(
+    c="0.5 if activation == 'relu' else 1.0",
+    n="widths[l]",
+    ret="np.array(p[::-1], dtype=np.float64)",
+):
+    return pv_cell(f"""
+    c = {c}
+    p = [float(dout_variance)]
+    for l in range(len(widths) - 1, 0, -1):
+        p.append(c * {n} * weight_variances[l - 1] * p[-1])
+    return {ret}
+""")
+
+
+PREDICTED = Exercise(
+    cell="predicted_gradient_variances",
+    mistakes={
+        "fan_in": Mistake(pv_loop(n="widths[l - 1]"), "its fan-out"),
+        "no_relu_factor": Mistake(pv_loop(c="1.0"), "c = 1/2"),
+        "relu_doubles": Mistake(
+            pv_loop(c="2.0 if activation == 'relu' else 1.0"), "it does not double it"
+        ),
+        "square_root_of_the_factor": Mistake(
+            pv_loop(c="np.sqrt(0.5) if activation == 'relu' else 1.0"), "not its square root"
+        ),
+        "top_first": Mistake(pv_loop(ret="np.array(p, dtype=np.float64)"), "the input side first"),
+        "returns_a_list": Mistake(pv_loop(ret="p[::-1]"), "should be a numpy array"),
+    },
+    alternatives={
+        "cumulative_product": pv_cell("""
+    c = {"linear": 1.0, "relu": 0.5}[activation]
+    factors = c * np.asarray(widths[1:], dtype=np.float64) * np.asarray(weight_variances, dtype=np.float64)
+    tail = np.cumprod(factors[::-1])[::-1]  # tail[l] = product of the factors of layers l+1..L
+    return np.append(dout_variance * tail, float(dout_variance))
+"""),
+        "recursive": """
+def predicted_gradient_variances(widths, weight_variances, dout_variance, activation="linear"):
+    if len(widths) == 1:
+        return np.array([dout_variance], dtype=np.float64)
+    above = predicted_gradient_variances(widths[1:], weight_variances[1:], dout_variance, activation)
+    c = 0.5 if activation == "relu" else 1
+    return np.concatenate([[c * widths[1] * weight_variances[0] * above[0]], above])
+""",
+        "filled_from_the_end": pv_cell("""
+    n = np.asarray(widths)
+    v = np.asarray(weight_variances, dtype=float)
+    out = np.empty(len(n))
+    out[-1] = dout_variance
+    for l in range(len(n) - 2, -1, -1):
+        out[l] = out[l + 1] * n[l + 1] * v[l] / (2 if activation == "relu" else 1)
+    return out
+"""),
+    },
+)
+
+
 XAVIER_UNIFORM = Exercise(
     cell="xavier_uniform",
     mistakes={
@@ -261,4 +619,4 @@ def he_normal(shape, rng):
     },
 )
 
-EXERCISES = [XAVIER_UNIFORM, HE_NORMAL]
+EXERCISES = [STACK_BACKWARD, GRADIENT_VARIANCES, PREDICTED, XAVIER_UNIFORM, HE_NORMAL]
