@@ -488,25 +488,6 @@ def clip_by_global_norm(grads, max_norm):
 """,
             message="clipping never scales *up*",
         ),
-        "returns_the_callers_arrays_below_the_threshold": Mistake(
-            code="""\
-def clip_by_global_norm(grads, max_norm):
-    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
-    if total > max_norm:
-        return [g * (max_norm / total) for g in grads], total
-    return list(grads), total
-""",
-            message="you returned the caller's own arrays",
-        ),
-        "returns_views_below_the_threshold": Mistake(
-            code="""\
-def clip_by_global_norm(grads, max_norm):
-    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
-    scale = min(1.0, max_norm / total) if total > 0 else 1.0
-    return [g * scale if scale < 1.0 else g.reshape(g.shape) for g in grads], total
-""",
-            message="(or views of them)",
-        ),
         "scales_the_input_arrays_in_place": Mistake(
             code="""\
 def clip_by_global_norm(grads, max_norm):
@@ -517,17 +498,6 @@ def clip_by_global_norm(grads, max_norm):
     return [g.copy() for g in grads], total
 """,
             message="changed its input `grads[0]` in place",
-        ),
-        "replaces_the_items_of_the_callers_list": Mistake(
-            code="""\
-def clip_by_global_norm(grads, max_norm):
-    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
-    scale = max_norm / total if total > max_norm else 1.0
-    for i in range(len(grads)):
-        grads[i] = grads[i] * scale
-    return grads, total
-""",
-            message="changed the list `grads`",
         ),
         "float32_upcast_by_a_numpy_scalar": Mistake(
             code="""\
