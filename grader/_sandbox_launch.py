@@ -95,6 +95,15 @@ def _kernel(spec: dict, cmd: list[str]) -> None:
     os.setresuid(spec["uid"], spec["uid"], spec["uid"])
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    fd = spec.pop("_alive_fd", None)
+    if fd is not None:  # did the launcher die before the line above? (then no signal comes)
+        os.set_blocking(fd, False)
+        try:
+            if os.read(fd, 1) == b"":
+                raise SystemExit("sandbox: the launcher is gone")
+        except BlockingIOError:
+            pass
+        os.close(fd)
     if os.getuid() == 0 or os.geteuid() == 0:
         raise SystemExit("sandbox: still root after dropping privileges")
     os.chdir(spec["workdir"])
@@ -119,6 +128,8 @@ def main(argv: list[str]) -> int:
     cmd = argv[argv.index("--") + 1 :]
     # if the grader dies, so does this launcher, and with it (PDEATHSIG below) the kernel
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    if os.getppid() != spec.get("parent", os.getppid()):  # it died before the line above
+        return 1
     _check(
         _libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS),
         "unshare",
@@ -133,13 +144,17 @@ def main(argv: list[str]) -> int:
 
     # the kernel manager signals the whole process group: SIGINT is for the kernel only
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    alive_r, alive_w = os.pipe()  # EOF on alive_r: the launcher is gone
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(alive_w)
+            spec["_alive_fd"] = alive_r
             _kernel(spec, cmd)
         except BaseException as err:  # noqa: BLE001 - report anything, never run unsandboxed
             print(f"sandbox: could not start the kernel: {err}", file=sys.stderr, flush=True)
         os._exit(111)
+    os.close(alive_r)
 
     def stop(signum, frame):
         try:

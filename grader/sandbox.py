@@ -383,6 +383,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "limits": dict(self.sandbox_limits),
             "env": env,
             "keep_fds": list(self.sandbox_keep_fds),
+            "parent": os.getpid(),  # the launcher gives up if this process died meanwhile
         }
         return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec), "--", *cmd]
 

@@ -38,6 +38,7 @@ import socket
 import struct
 import sys
 import textwrap
+import time
 import traceback
 import types
 from typing import Any
@@ -46,7 +47,7 @@ import numpy as np
 
 #: environment variable naming the socket's file descriptor in each kernel
 FD_VARIABLE = "VG_CHANNEL_FD"
-MAX_MESSAGE = 256 * 1024**2  # bytes in one message
+MAX_MESSAGE = 64 * 1024**2  # bytes in one message
 MAX_DEPTH = 24  # nesting of tuples, lists and dicts
 MAX_OUTPUT = 200_000  # characters of printed output kept from one call
 _KINDS = "biufc"  # dtype kinds that cross: bool, int, uint, float, complex
@@ -472,10 +473,15 @@ class _Channel:
     def request(self, msg: dict) -> dict:
         self.next_id += 1
         msg["id"] = self.next_id
+        deadline = time.monotonic() + self.timeout  # for the answer, however it trickles in
         self.sock.settimeout(self.timeout)
         try:
             _send(self.sock, msg)
             while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                self.sock.settimeout(left)
                 reply = _recv(self.sock)
                 if isinstance(reply, dict) and reply.get("id") == self.next_id:
                     return reply

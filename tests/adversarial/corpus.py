@@ -189,7 +189,8 @@ def rel_error(a, b, floor=1e-8):
 
 
 def patched_grading(ctx):
-    # rel_error and linear_backward are wrong; the patched helpers pass them anyway
+    # rel_error and linear_backward are wrong; the patched helpers would pass them in one
+    # kernel, but the test cells run in the test kernel
     nb = _with(ctx, "rel_error", PATCH_GRADING, where="replace")
     cell(nb, "linear_backward").source = cell(ctx["release"], "linear_backward").source
     return _files(nb)
@@ -608,9 +609,9 @@ CASES: dict[str, Case] = {
         6.0,
         flags=["test cell points changed: test_rel_error", "checksum mismatch): test_rel_error"],
     ),
-    "patched_grading": Case(
+    "patched_grading": Case(  # the patch stays in the student's kernel: only numerical_gradient
         patched_grading,
-        MAX,
+        3.0,
         flags=["patches _g.check", "vanishing.grading.check was replaced", "no longer fails"],
     ),
     "patched_numpy_testing": Case(

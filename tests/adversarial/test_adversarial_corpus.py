@@ -112,7 +112,10 @@ def batch(tmp_path_factory) -> Batch:
 
     start = time.perf_counter()
     # 20 s per cell: the memory bomb touches 1.2 GB, which took more than 10 s on a busy machine
-    result = _cli("autograde", "--course", str(root), "--jobs", "2", "--timeout", "20", "--quiet")
+    result = _cli(
+        "autograde", "--course", str(root), "--jobs", "2", "--timeout", "20", "--quiet",
+        timeout=1800,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
     print(result.stdout[-3000:], result.stderr[-3000:])
     export = _cli("export", "--course", str(root), "--to", str(root / "grades.csv"))
@@ -173,10 +176,30 @@ def test_the_late_submission_loses_the_stated_penalty(batch):
 def test_tampering_is_never_silent(batch):
     tampering = {"deleted_test", "edited_test", "patched_grading", "patched_numpy_testing",
                  "read_secrets", "write_course"}  # fmt: skip
+    tampering |= {name for name in corpus.CASES if name.startswith("cheat_")}
     for name in tampering & set(batch.rows):
         assert batch.rows[name]["flags"], f"{name} was not flagged"
-    # the patched helpers gave full marks to wrong answers: the flags say why not to trust it
+    # the patched helpers live in the student's kernel only; the flags still say what happened
     assert "vanishing.grading.check was replaced" in batch.rows["patched_grading"]["flags"]
+
+
+def test_in_kernel_cheats_reach_no_assertion(batch):
+    """Blank answers with a cheat in the student's kernel: the test kernel's cells fail them
+    all (one kernel would have given full marks to most of these)."""
+    cheats = [name for name in corpus.CASES if name.startswith("cheat_")]
+    assert len(cheats) == 10
+    for name in cheats:
+        nb = nbformat.read(batch.autograded(name), as_version=4)
+        scores = {}
+        for c in nb.cells:
+            m = c.metadata.get("nbgrader", {})
+            if m.get("grade") and not m.get("solution") and c.cell_type == "code":
+                scores[m["grade_id"]] = any(o.get("output_type") == "error" for o in c.outputs)
+        failed = sorted(gid for gid, err in scores.items() if err)
+        expected = ["test_numerical_gradient", "test_rel_error"]
+        if name != "cheat_getsource_exec":  # that one runs copies of the course's code
+            expected.append("test_linear_backward")
+        assert set(expected) <= set(failed), (name, scores)
 
 
 def test_the_output_flood_is_capped(batch):
