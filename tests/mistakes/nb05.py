@@ -6,15 +6,24 @@ ASSIGNMENT = "05_xavier_he_init"
 
 
 def xavier_cell(body: str) -> str:
-    return "def xavier_uniform(shape, rng):\n" + body.strip("\n") + "\n"
+    return (
+        "def xavier_uniform(shape, rng):\n    rng = np.random.default_rng(rng)  # a seed or a generator\n"
+        + body.strip("\n")
+        + "\n"
+    )
 
 
 def he_cell(body: str) -> str:
-    return "def he_normal(shape, rng):\n" + body.strip("\n") + "\n"
+    return (
+        "def he_normal(shape, rng):\n    rng = np.random.default_rng(rng)  # a seed or a generator\n"
+        + body.strip("\n")
+        + "\n"
+    )
 
 
 AUD_XAVIER_UNIFORM_TRANSPOSED_DRAW_VIEWED_BACK = """
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     a = np.sqrt(6 / sum(shape))
     return rng.uniform(-a, a, size=(fan_out, fan_in)).T
@@ -22,6 +31,7 @@ def xavier_uniform(shape, rng):
 
 AUD_XAVIER_UNIFORM_FLAT_UNIT_DRAWS_RESHAPED = """
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     n = shape[0] * shape[1]
     u = rng.random(n).reshape(shape[0], shape[1])
     return (u - 0.5) * (2 * (6 / (shape[0] + shape[1])) ** 0.5)
@@ -29,6 +39,7 @@ def xavier_uniform(shape, rng):
 
 AUD_XAVIER_UNIFORM_SQRT_OF_THE_NUMERATOR_ONLY = """
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     a = np.sqrt(6) / (fan_in + fan_out)
     return rng.uniform(-a, a, size=(fan_in, fan_out))
@@ -36,6 +47,7 @@ def xavier_uniform(shape, rng):
 
 AUD_XAVIER_UNIFORM_DRAWS_FROM_ZERO_TO_A = """
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     a = np.sqrt(6 / (fan_in + fan_out))
     return rng.uniform(0, a, size=(fan_in, fan_out))
@@ -46,12 +58,14 @@ from vanishing.experiments import causes
 
 
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     return causes.standard_uniform(shape, gain=np.sqrt(6 * fan_in / (fan_in + fan_out)), rng=rng)
 """
 
 AUD_HE_NORMAL_BOX_MULLER = """
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     u1 = 1.0 - rng.random((fan_in, fan_out))  # in (0, 1]: log stays finite
     u2 = rng.random((fan_in, fan_out))
@@ -61,22 +75,26 @@ def he_normal(shape, rng):
 
 AUD_HE_NORMAL_TRANSPOSED_DRAW_VIEWED_BACK = """
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     return rng.normal(0.0, 1.0, size=shape[::-1]).T / np.sqrt(shape[0] / 2)
 """
 
 AUD_HE_NORMAL_STD_PASSED_AS_THE_MEAN = """
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     return rng.normal(np.sqrt(2 / shape[0]), size=shape)
 """
 
 AUD_HE_NORMAL_SQRT_OF_THE_NUMERATOR_ONLY = """
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     return rng.normal(0.0, np.sqrt(2) / fan_in, size=(fan_in, fan_out))
 """
 
 AUD_HE_NORMAL_FLAT_ARRAY = """
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     return rng.normal(0.0, np.sqrt(2 / fan_in), size=fan_in * fan_out)
 """
@@ -86,6 +104,7 @@ from vanishing.experiments import causes
 
 
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     return causes.random_chain(1, shape[0], widths=list(shape), scale=np.sqrt(2), rng=rng)[0]
 """
 
@@ -505,6 +524,14 @@ XAVIER_UNIFORM = Exercise(
 """),
             message="draw every number from the `rng` argument",
         ),
+        "generator_assumed": Mistake(
+            code="""
+def xavier_uniform(shape, rng):
+    a = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return rng.uniform(-a, a, size=shape)
+""",
+            message="start with rng = np.random.default_rng(rng)",
+        ),
         "transposed": Mistake(
             code=xavier_cell("""
     fan_in, fan_out = shape
@@ -526,6 +553,7 @@ import math
 
 
 def xavier_uniform(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
     return rng.uniform(-1, 1, (fan_in, fan_out)) * math.sqrt(6 / (fan_in + fan_out))
 """,
@@ -591,6 +619,13 @@ HE_NORMAL = Exercise(
 """),
             message="has dtype float32, expected float64",
         ),
+        "generator_assumed": Mistake(
+            code="""
+def he_normal(shape, rng):
+    return rng.normal(0.0, np.sqrt(2.0 / shape[0]), size=shape)
+""",
+            message="start with rng = np.random.default_rng(rng)",
+        ),
         "global_random_state": Mistake(
             code=he_cell("""
     return np.random.normal(0.0, np.sqrt(2.0 / shape[0]), size=shape)
@@ -609,6 +644,7 @@ import math
 
 
 def he_normal(shape, rng):
+    rng = np.random.default_rng(rng)  # a seed or a generator
     return rng.normal(size=tuple(shape), scale=math.sqrt(2 / shape[0]))
 """,
         "std_times_unit_normal": he_cell("""

@@ -276,8 +276,10 @@ def check_initialiser(
     seed: int = 0,
     forbid=(),
 ) -> np.ndarray:
-    r"""Statistical test of a learner's initialiser ``fn(shape, rng=...)``; returns one draw.
+    r"""Statistical test of a learner's initialiser ``fn(shape, rng=seed)``; returns one draw.
 
+    ``rng`` is passed as an int seed (plain data, so that the call can cross to the learner's
+    kernel); the initialiser turns it into a generator with ``np.random.default_rng(rng)``.
     Checks, in order: an ndarray of floats of exactly ``shape``; the same seed gives the same
     array and another seed a different one (so ``rng`` is used); the mean within
     :data:`Z_MAX` standard errors of 0; the mean square within :data:`Z_MAX` standard errors
@@ -290,7 +292,15 @@ def check_initialiser(
     """
     from .. import grading
 
-    W = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed), forbid=forbid)
+    try:
+        W = grading.call(exercise, fn, shape, rng=seed, forbid=forbid)
+    except AssertionError as err:
+        if "'int' object has no attribute" not in str(err):
+            raise
+        raise AssertionError(
+            f"{err}\nHint: the tests pass rng as a seed (an int): start with "
+            "rng = np.random.default_rng(rng), which turns a seed into a generator"
+        ) from None
     grading.assert_true(
         exercise, isinstance(W, np.ndarray), f"return a numpy array, got {type(W).__name__}"
     )
@@ -302,14 +312,15 @@ def check_initialiser(
     grading.assert_true(
         exercise, W.dtype.kind == "f", f"return floating-point numbers, got dtype {W.dtype}"
     )
-    again = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed), forbid=forbid)
+    again = grading.call(exercise, fn, shape, rng=seed, forbid=forbid)
     grading.assert_true(
         exercise,
         np.array_equal(W, again),
-        "two calls with equally seeded generators gave different weights: draw every number from "
-        "the `rng` argument (rng.normal, rng.uniform), not from np.random",
+        "two calls with the same seed gave different weights: draw every number from "
+        "the `rng` argument (rng = np.random.default_rng(rng), then rng.normal or rng.uniform), "
+        "not from np.random",
     )
-    other = grading.call(exercise, fn, shape, rng=np.random.default_rng(seed + 1), forbid=forbid)
+    other = grading.call(exercise, fn, shape, rng=seed + 1, forbid=forbid)
     grading.assert_true(
         exercise,
         not np.array_equal(W, other),
