@@ -188,6 +188,9 @@ def _die_with_parent() -> None:
 
 def _init_worker(config, settings: Settings) -> None:
     _die_with_parent()
+    from grader import split
+
+    split.KEEP_TEST_KERNELS = True  # this worker grades notebook after notebook: reuse them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
     warnings.filterwarnings("ignore")
     os.environ.update(ONE_THREAD)

@@ -290,6 +290,9 @@ def prepare(coursedir, limits: Limits | None = None) -> Policy:
 def release_policy(coursedir) -> None:
     """Forget a course's policy and remove its work directories (after a batch)."""
     pol = _POLICY.pop(str(Path(coursedir.root).resolve()), None)
+    from grader.split import forget_test_kernels
+
+    forget_test_kernels()  # they work in the policy's directory
     if pol is not None:
         shutil.rmtree(pol.base, ignore_errors=True)
 

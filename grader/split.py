@@ -17,14 +17,20 @@ gets plain data back, so nothing the learner's code does (a display hook, a patc
 assertion: the scores come only from the test kernel's cells.
 
 Both kernels run in the sandbox when the grader can make one; the test kernel as a second
-sandbox user. Without a source notebook (a learner's own machine, ``selfcheck``) or with
-``c.GradingExecute.split_kernels = False`` the notebook runs in one kernel, as nbgrader does.
+sandbox user, from a copy of the *source* assignment's files. No student code ever runs in
+the test kernel, so a worker of ``python -m grader autograde`` keeps it for the next
+notebook of the same assignment (reset, its setup cell run again, a new channel handed over
+on a control socket): that saves a kernel start and the imports per notebook.
+
+Without a source notebook, or with ``c.GradingExecute.split_kernels = False``, the notebook
+runs in one kernel, as nbgrader does.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import atexit
 import copy
 import os
 import socket
@@ -36,14 +42,59 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 
-from vanishing._remote import FD_VARIABLE
+from vanishing._remote import CONTROL_VARIABLE, FD_VARIABLE
 
 SERVE = "__import__('vanishing._remote', fromlist=['serve']).serve()"
+RESET = "get_ipython().reset(new_session=False)"
 CONNECT = "import vanishing._remote as _vg_remote\n_vg_remote.connect({names!r}, {timeout!r})"
 BEGIN = "_vg_remote.begin(get_ipython().user_ns)"
 END = "_vg_remote.end()"
 #: seconds the student kernel gets to finish serving after a test cell, before an interrupt
 SERVE_GRACE = 10.0
+#: notebooks one test kernel grades before it is replaced (bounds what it accumulates)
+MAX_REUSE = 40
+#: keep the test kernel for the next notebook: set by the workers of ``python -m grader
+#: autograde`` (they grade one notebook after another and exit); a long-lived process (the
+#: formgrader, a test session) starts a fresh test kernel per notebook
+KEEP_TEST_KERNELS = False
+
+
+@dataclass
+class _TestKernel:
+    """A test kernel kept between notebooks of one assignment (by one grading process)."""
+
+    km: object
+    kc: object
+    control: socket.socket  # the grader's end of the control socket
+    notebooks: int = 0
+
+
+_KEPT: dict[tuple, _TestKernel] = {}
+
+
+def _kill(kept: _TestKernel) -> None:
+    import shutil
+
+    process = getattr(getattr(kept.km, "provisioner", None), "process", None)
+    try:
+        if process is not None:
+            process.kill()
+            process.wait(timeout=10)
+    except (OSError, ValueError, Exception):  # noqa: BLE001 - gone already
+        pass
+    kept.control.close()
+    workdir = getattr(kept.km, "_workdir", None)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def forget_test_kernels() -> None:
+    """Kill the kept test kernels (after a batch, and at exit)."""
+    while _KEPT:
+        _kill(_KEPT.popitem()[1])
+
+
+atexit.register(forget_test_kernels)
 
 
 @dataclass
@@ -112,22 +163,27 @@ class SplitKernels:
         if not info.get("assignment") or not info.get("notebook"):
             return None
         try:
-            return plan_for(source_notebook(self.config, resources))
+            self._source = source_notebook(self.config, resources)
+            return plan_for(self._source)
         except Exception as err:  # noqa: BLE001 - a broken source: grade in one kernel
             self.log.warning("no split kernels for this notebook: %s", err)
             return None
 
     # --- kernels --------------------------------------------------------------------------
     async def _start(self, role: str) -> tuple:
-        """Start the student or the test kernel with its end of the channel."""
+        """Start the student kernel with its end of the channel, or the test kernel with its
+        end of a control socket (over which each notebook's channel is handed to it)."""
         fd = self._channel_fds[role]
+        variable = FD_VARIABLE if role == "student" else CONTROL_VARIABLE
         self.km = self.create_kernel_manager(role=role)
         kwargs: dict = {"pass_fds": (fd,)}
+        if role == "test":  # the instructor's files, never the student's
+            kwargs["cwd"] = str(self._source.parent)
         if hasattr(self.km, "sandbox_env"):
-            self.km.sandbox_env = {**self.km.sandbox_env, FD_VARIABLE: str(fd)}
+            self.km.sandbox_env = {**self.km.sandbox_env, variable: str(fd)}
             self.km.sandbox_keep_fds = [fd]
         else:
-            kwargs["env"] = {**os.environ, FD_VARIABLE: str(fd)}
+            kwargs["env"] = {**os.environ, variable: str(fd)}
         await self.async_start_new_kernel(**kwargs)
         await self.async_start_new_kernel_client()
         return self.km, self.kc
@@ -165,9 +221,13 @@ class SplitKernels:
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg
 
-    async def _prepare_test_kernel(self, plan: Plan) -> None:
+    async def _prepare_test_kernel(self, plan: Plan, reused: bool = False) -> None:
+        """Hand this notebook's channel to the test kernel and run the setup cell there."""
         timeout = float(self.timeout or 120)
+        socket.send_fds(self._kept.control, [b"c"], [self._test_end.fileno()])
         setup = [CONNECT.format(names=plan.names, timeout=timeout), *plan.setup]
+        if reused:
+            setup.insert(0, RESET)
         for code in setup:
             reply = await self._silent("test", code, timeout)
             if reply is None or reply["content"].get("status") != "ok":
@@ -186,29 +246,70 @@ class SplitKernels:
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def _kept_key(self) -> tuple:
+        pol = getattr(self, "_policy", None)
+        stat = self._source.stat()
+        return (str(self._source), stat.st_mtime_ns, getattr(pol, "base", ""), self.timeout)
+
+    async def _test_kernel(self) -> bool:
+        """A test kernel for this notebook: the kept one if alive, else a new one. True if
+        it was kept from an earlier notebook."""
+        kept = _KEPT.pop(self._kept_key(), None)
+        if kept is not None and kept.notebooks < MAX_REUSE:
+            try:
+                alive = await kept.km.is_alive()
+            except Exception:  # noqa: BLE001 - a broken manager: start afresh
+                alive = False
+            if alive:
+                self._kept = kept
+                self._pairs["test"] = (kept.km, kept.kc)
+                return True
+        if kept is not None:
+            _kill(kept)
+        control, kernel_end = socket.socketpair()
+        self._channel_fds["test"] = kernel_end.fileno()
+        try:
+            self._pairs["test"] = await self._start("test")
+        finally:
+            kernel_end.close()
+        self._kept = _TestKernel(self.km, self.kc, control)
+        return False
+
     async def _split_run(self, plan: Plan) -> None:
-        student_end, test_end = socket.socketpair()
-        self._channel_fds = {"student": student_end.fileno(), "test": test_end.fileno()}
+        student_end, self._test_end = socket.socketpair()
+        self._channel_fds = {"student": student_end.fileno()}
         self._pairs: dict[str, tuple] = {}
         self._plan = plan
+        self._test_restarted = False
+        self._kept = None
+        keep = False
         try:
             self._pairs["student"] = await self._start("student")
-            self._pairs["test"] = await self._start("test")
+            reused = await self._test_kernel()
             self._use("student")
             info = await self.async_wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info["content"]["language_info"]
-            await self._prepare_test_kernel(plan)
+            await self._prepare_test_kernel(plan, reused)
             for index, cell in enumerate(self.nb.cells):
                 if is_test(cell):
                     await self._run_test_cell(cell, index)
                 else:
                     self._use("student")
                     await self.async_execute_cell(cell, index, store_history=True)
+            keep = KEEP_TEST_KERNELS and not self._test_restarted
         finally:
-            await self._stop(self._pairs.pop("test", None))
+            test = self._pairs.pop("test", None)
+            if keep and test is not None:
+                self._kept.km, self._kept.kc = test
+                self._kept.notebooks += 1
+                _KEPT[self._kept_key()] = self._kept
+            else:
+                await self._stop(test)
+                if getattr(self, "_kept", None) is not None:
+                    self._kept.control.close()
             await self._stop(self._pairs.pop("student", None))
             student_end.close()
-            test_end.close()
+            self._test_end.close()
 
     async def _run_test_cell(self, cell: NotebookNode, index: int) -> None:
         student_kc = self._pairs["student"][1]
@@ -241,11 +342,15 @@ class SplitKernels:
         its setup (test cells do not depend on each other)."""
         role = self._role
         await self._async_cleanup_kernel()
-        self._pairs[role] = await self._start(role)
-        self._use(role)
-        if role == "test":
+        if role == "test":  # a new test kernel, not kept afterwards
+            self._test_restarted = True
+            self._kept.control.close()
+            await self._test_kernel()
+            self._use("test")
             await self._prepare_test_kernel(self._plan)
             return
+        self._pairs[role] = await self._start(role)
+        self._use(role)
         self._replaying = True
         try:
             for i, old in enumerate(self.nb.cells[:upto]):
