@@ -48,6 +48,12 @@ def test_arrays_cross_bit_for_bit(dtype):
     assert np.isnan(nan[0]) and np.signbit(nan[1])
 
 
+def test_a_zero_dimensional_array_keeps_its_shape():
+    for a in (np.array(0.5), np.array(3, dtype=np.int8), np.zeros((0, 3)), np.ones((2, 1, 0))):
+        got = roundtrip(a)
+        assert type(got) is np.ndarray and got.shape == a.shape and got.dtype == a.dtype
+
+
 def test_an_ndarray_subclass_arrives_as_a_plain_array():
     got = roundtrip(np.ma.masked_array([1.0, 2.0], mask=[True, False]))
     assert type(got) is np.ndarray

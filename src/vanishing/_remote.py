@@ -136,9 +136,9 @@ def encode(value: Any, functions: Any = None, arrays: list | None = None, depth:
             raise Unsupported(f"an array of dtype {value.dtype} (only bool, int, float, complex)")
         if arrays is not None:
             arrays.append(value)
-        a = np.ascontiguousarray(value)
+        a = value if value.flags.c_contiguous else np.array(value, order="C")  # keeps 0-d
         dt = a.dtype.newbyteorder("=") if a.dtype.byteorder not in "=|" else a.dtype
-        return {"$a": [dt.str, list(a.shape), _b64(a.astype(dt, copy=False).tobytes())]}
+        return {"$a": [dt.str, list(value.shape), _b64(a.astype(dt, copy=False).tobytes())]}
     if isinstance(value, np.generic):
         if value.dtype.kind not in _KINDS:
             raise Unsupported(f"a numpy {type(value).__name__} (only bool, int, float, complex)")
