@@ -260,9 +260,15 @@ def _hidden_test_lines() -> list[str]:
             r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S
         ):
             lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 20]
-    # only the lines that are not also in the release (e.g. a seeded rng drawn in both)
+    # only the lines that are not also in the release (e.g. a seeded rng drawn in both) nor
+    # in the model answers (a hidden reference may share a line with them, and s1 submits
+    # those answers, which their feedback shows)
     release = nbformat.read(ROOT / "notebooks" / NB / f"{NB}.ipynb", as_version=4)
-    released = re.sub(r"\s+", "", "\n".join(c.source for c in release.cells))
+    outside = [
+        re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", c.source, flags=re.S)
+        for c in nb.cells
+    ]
+    released = re.sub(r"\s+", "", "\n".join([c.source for c in release.cells] + outside))
     lines = [ln for ln in lines if re.sub(r"\s+", "", ln) not in released]
     assert lines, "notebook 00 has no hidden test lines to look for"
     return lines

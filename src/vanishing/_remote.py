@@ -445,10 +445,8 @@ def serve() -> None:
         while True:
             try:
                 msg = _recv(sock)
-            except (EOFError, OSError, Unsupported):
-                return
-            except KeyboardInterrupt:
-                continue
+            except (EOFError, OSError, Unsupported, KeyboardInterrupt):
+                return  # an interrupt while waiting: the grader ends a test cell's serving
             if not isinstance(msg, dict) or msg.get("op") == "end":
                 return
             if msg.get("op") == "names":
