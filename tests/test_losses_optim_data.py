@@ -135,3 +135,32 @@ def test_batches_and_split():
     assert len(yv) == 3 and len(yt) == 7 and not set(yt) & set(yv)
     with pytest.raises(ValueError, match="unknown data set 'mnist'"):
         data.load("mnist")
+
+
+def test_digits_are_the_shipped_uci_set():
+    # the published class counts of the UCI test part (Alpaydin & Kaynak 1998): 1,797 images
+    X, y = data.digits(scale=False, flatten=False)
+    assert X.shape == (1797, 8, 8) and X.dtype == np.float64 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert X.min() == 0 and X.max() == 16 and np.all(X == np.round(X))
+    # the first image is a 0, as in every copy of the set
+    assert y[0] == 0 and X[0, 0].tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
+    Z, y2 = data.digits()
+    assert Z.shape == (1797, 64) and np.array_equal(y, y2)
+    kept = Z.std(axis=0) > 0
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=0)[kept], 1, rtol=1e-12)
+    assert np.all(Z[:, ~kept] == 0) and (~kept).sum() == 3  # three corner pixels are always 0
+    X3, y3 = data.digits(3, dtype=np.float32)
+    assert X3.dtype == np.float32 and set(y3) == {0, 1, 2} and len(y3) == 178 + 182 + 177
+    with pytest.raises(ValueError, match="n_classes must be an int from 2 to 10"):
+        data.digits(11)
+
+
+def test_digits_ship_in_the_wheel_with_their_licence():
+    from importlib import resources
+
+    root = resources.files("vanishing").joinpath("datasets")
+    assert root.joinpath("digits.npz").is_file()
+    text = root.joinpath("DIGITS.md").read_text()
+    assert "CC BY 4.0" in text and "10.24432/C50P49" in text and "Alpaydin" in text
