@@ -355,11 +355,9 @@ def test_blank_release_gets_zero_and_no_response(graded, assignment):
             assert sub.comments and all(c.auto_comment == "No response." for c in sub.comments)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograding_takes_seconds(graded, assignment):
-    took = graded.timings[f"{assignment}/solution"]
-    print(f"autograde {assignment}: {took:.1f} s")
-    assert took < 60, f"autograding {assignment} took {took:.0f} s; use grading.budget()"
+# How long each notebook takes to autograde is measured in bench/ (bench/notebooks.py, rows
+# "<notebook> under autograding" of bench/RESULTS.md, against an empty notebook in the same
+# run), not asserted here: a wall-clock limit inside a parallel test run measures the load.
 
 
 # --- notebook 00: submissions with known scores ----------------------------------------------
