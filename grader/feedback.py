@@ -5,6 +5,9 @@ and the instructor open in a browser. Two preprocessors run first in ``GenerateF
 (``grader/nbgrader_config.py``), in this order:
 
 :class:`HideHiddenTests`
+    A :class:`~nbgrader.preprocessors.ClearHiddenTests` that keeps a note where it cuts:
+    the hidden blocks are found with its configurable delimiters
+    (``c.HideHiddenTests.begin_test_delimeter``, default ``BEGIN HIDDEN TESTS``).
     In each test cell the hidden block is replaced by a one-line note and every error
     output is reduced to its message (``AssertionError: rel_error: return value is ...``),
     which is written for students. Student code runs while the hidden tests do and can
@@ -42,14 +45,23 @@ import nh3
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from grader.caps import NOTE as CAP_NOTE
 from grader.caps import cap_outputs, size_of
 
-HIDDEN = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M
-)
+BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
+END = ClearHiddenTests.end_test_delimeter.default_value
+
+
+def hidden_block(begin: str = BEGIN, end: str = END) -> re.Pattern:
+    """A hidden block: from a line holding ``begin`` to the next line holding ``end``, both
+    lines included (the rule of nbgrader's ``ClearHiddenTests``)."""
+    b, e = re.escape(begin), re.escape(end)
+    return re.compile(rf"^[^\n]*{b}[^\n]*\n.*?^[^\n]*{e}[^\n]*(?:\n|\Z)", re.S | re.M)
+
+
+HIDDEN = hidden_block()
 NOTE = "# (hidden tests: not shown in feedback)\n"
 REDACTED = "[hidden test line removed from the feedback]"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -72,21 +84,29 @@ def _is_test(cell) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
-def hidden_lines(nb: NotebookNode) -> set[str]:
+def _split_hidden(source: str, begin: str, end: str) -> tuple[str, list[str]]:
+    """``(visible, hidden blocks)``: an unterminated block hides all of the rest."""
+    pattern = hidden_block(begin, end)
+    blocks = [m.group(0) for m in pattern.finditer(source)]
+    rest = pattern.sub(NOTE, source)
+    if begin in rest:
+        head, tail = rest.split(begin, 1)
+        blocks.append(tail)
+        rest = head[: head.rfind("\n") + 1] + NOTE
+    return rest, blocks
+
+
+def hidden_lines(nb: NotebookNode, begin: str = BEGIN, end: str = END) -> set[str]:
     """The non-trivial lines (stripped) of every hidden block of the notebook's test cells."""
     out: set[str] = set()
     for cell in nb.cells:
         if not _is_test(cell):
             continue
-        blocks = [m.group(0) for m in HIDDEN.finditer(cell.source)]
-        rest = HIDDEN.sub("", cell.source)
-        if "### BEGIN HIDDEN TESTS" in rest:  # an unterminated block: all of the rest
-            blocks.append(rest.split("### BEGIN HIDDEN TESTS", 1)[1])
-        for block in blocks:
+        for block in _split_hidden(cell.source, begin, end)[1]:
             for line in block.splitlines():
                 s = line.strip()
                 if len(s) >= 4 and s not in _TRIVIAL and any(ch.isalnum() for ch in s):
-                    if "HIDDEN TESTS" not in s:
+                    if begin not in s and end not in s:
                         out.add(s)
     return out
 
@@ -137,12 +157,13 @@ def _redact_output(out: NotebookNode, redact: Redactor) -> None:
                 data[mime] = redact("".join(str(v) for v in value))
 
 
-class HideHiddenTests(NbGraderPreprocessor):
+class HideHiddenTests(ClearHiddenTests):
     """Strip hidden tests and tracebacks from test cells, and hidden test lines from every
-    output, before feedback is rendered."""
+    output, before feedback is rendered (nbgrader's ``ClearHiddenTests``, with its
+    delimiters, leaving a note where a block was)."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        redact = Redactor(hidden_lines(nb))
+        redact = Redactor(hidden_lines(nb, self.begin_test_delimeter, self.end_test_delimeter))
         cap_cells(nb)  # redacting 200 MB of output would take long: bound it first
         for index, cell in enumerate(nb.cells):
             nb.cells[index], resources = self.preprocess_cell(cell, resources, index)
@@ -154,9 +175,9 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
         if not _is_test(cell):
             return cell, resources
-        cell.source = HIDDEN.sub(NOTE, cell.source)
-        if "BEGIN HIDDEN TESTS" in cell.source:  # an unterminated block: hide the rest
-            cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0] + NOTE
+        cell.source = _split_hidden(
+            cell.source, self.begin_test_delimeter, self.end_test_delimeter
+        )[0]
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 message = _ANSI.sub("", f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
