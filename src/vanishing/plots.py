@@ -469,3 +469,140 @@ def plot_activation_stats(stats, *, ax: Axes | None = None, title: str | None = 
     ax.legend(h1 + h2, l1 + l2, fontsize="small")
     ax.set_title(title or "Activation statistics by depth")
     return fig
+
+
+# ------------------------------------------------------------------------------------------
+# Decision boundaries and activations over training (notebook 03)
+# ------------------------------------------------------------------------------------------
+def decision_boundary(
+    predict,
+    X,
+    y,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    resolution: int = 200,
+    margin: float = 0.5,
+) -> Figure:
+    r"""The classes a 2-D classifier assigns over the plane, with the data on top.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(P) -> ndarray of shape (M,)``: the predicted class (an int) of every row of
+        ``P``, an array of shape ``(M, 2)`` of points of the plane.
+    X : ndarray of shape (N, 2)
+        The data, drawn as markers (one marker shape and colour per class).
+    y : ndarray of shape (N,)
+        Integer labels of ``X``.
+    resolution : int
+        Grid points per axis; the grid spans the data's range plus ``margin`` on every side.
+
+    The regions are filled in pale versions of the class colours
+    (:data:`MODEL_COLOURS`), so the markers stay readable; a region covering the whole
+    plane means the classifier predicts one class everywhere.
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2), got {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"y must have shape ({len(X)},), got {y.shape}")
+    if int(resolution) < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution!r}")
+    n = int(resolution)
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    grid = np.column_stack([g1.ravel(), g2.ravel()])
+    pred = np.asarray(predict(grid)).reshape(-1)
+    if pred.shape != (n * n,):
+        raise ValueError(f"predict must return one class per point: {n * n}, got {pred.shape}")
+    classes = np.unique(np.concatenate([np.unique(y), np.unique(pred)])).astype(np.int64)
+    from matplotlib.colors import ListedColormap, to_rgb
+
+    pale = [
+        tuple(0.25 * np.array(to_rgb(MODEL_COLOURS[i % len(MODEL_COLOURS)])) + 0.75)
+        for i in range(int(classes.max()) + 1)
+    ]
+    fig, ax = _fig_ax(ax, figsize=(4.8, 3.8))
+    ax.pcolormesh(
+        g1,
+        g2,
+        pred.reshape(n, n),
+        cmap=ListedColormap(pale),
+        vmin=-0.5,
+        vmax=len(pale) - 0.5,
+        shading="auto",
+        rasterized=True,
+    )
+    markers = "os^Dv<>p"
+    for c in np.unique(y):
+        ax.scatter(
+            *X[y == c].T,
+            s=9,
+            marker=markers[int(c) % len(markers)],
+            color=MODEL_COLOURS[int(c) % len(MODEL_COLOURS)],
+            edgecolors="none",
+            label=f"class {int(c)}",
+        )
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title or "Decision regions")
+    return fig
+
+
+def plot_activation_over_training(
+    history,
+    *,
+    field: str = "act_mean",
+    title: str | None = None,
+    ax: Axes | None = None,
+    legend: bool = True,
+) -> Figure:
+    """One line per activation layer: ``history.<field>`` (``act_mean``, ``act_std``,
+    ``saturated`` or ``dead``, shape ``(R, n_act)``) against the recorded step.
+
+    Layers are coloured by depth (:data:`DEPTH_CMAP` without its palest end, input side
+    dark); with ``legend`` the legend sits below the axes so that it never covers a line (for
+    two panels side by side, draw it on one only, or with ``fig.legend``).
+    """
+    if field not in ("act_mean", "act_std", "saturated", "dead"):
+        raise ValueError(
+            f"field must be 'act_mean', 'act_std', 'saturated' or 'dead', got {field!r}"
+        )
+    values = np.asarray(getattr(history, field), dtype=np.float64)
+    steps = np.asarray(history.telemetry_steps)
+    if values.ndim != 2 or values.shape[0] != len(steps) or values.shape[1] == 0:
+        raise ValueError(
+            f"history.{field} must have shape (recorded steps, layers) = ({len(steps)}, L), "
+            f"got {values.shape}"
+        )
+    names = list(getattr(history, "act_names", [])) or [
+        f"layer {i + 1}" for i in range(values.shape[1])
+    ]
+    fig, ax = _fig_ax(ax, figsize=(6.4, 4.2))
+    colours = plt.get_cmap(DEPTH_CMAP)(np.linspace(0.0, 0.85, values.shape[1]))
+    for i in range(values.shape[1]):
+        ax.plot(steps, values[:, i], color=colours[i], label=names[i])
+    ylabel = {
+        "act_mean": "mean activation",
+        "act_std": "activation std",
+        "saturated": "fraction of outputs saturated",
+        "dead": "fraction of dead units",
+    }[field]
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    if field in ("saturated", "dead"):
+        ax.set_ylim(-0.02, 1.02)
+    ax.grid(True, alpha=0.3)
+    if legend:
+        ax.legend(
+            fontsize="small",
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18),
+            ncols=min(values.shape[1], 8),
+            frameon=False,
+        )
+    ax.set_title(title or f"{ylabel} by layer during training")
+    return fig

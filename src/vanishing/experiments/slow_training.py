@@ -10,7 +10,12 @@ and the mean softmax cross-entropy of the logits against integer labels. :func:`
 trains it with plain SGD using a *given* gradient function (the learner's, in the notebook) and
 records the per-layer gradient norms and update-to-weight ratios it computes, on the same data,
 weights and batches as :func:`vanishing.experiments.causes.train_depths`, so that with a correct
-gradient the two runs agree.
+gradient the two runs agree. It also records, on a fixed probe set, the mean activation and
+the saturated fraction of every hidden layer, where Glorot & Bengio (2010, Fig. 2) saw the top
+hidden layer of a deep sigmoid network driven to 0.
+
+:func:`train_digits` repeats the depth comparison on a real data set, the 8×8 handwritten
+digits of :func:`vanishing.data.digits`.
 """
 
 from __future__ import annotations
@@ -21,15 +26,19 @@ import numpy as np
 
 from .. import data as datasets
 from .. import functional as F
-from .. import losses, nn, train
+from .. import losses, nn, optim, telemetry, train
 from .causes import DepthRun, depth_data, relative_weight_change
 
 __all__ = [
+    "DIGITS_RUNS",
+    "digits_data",
+    "hidden_activations",
     "net_params",
     "sigmoid_net_gradients",
     "sigmoid_net_logits",
     "sigmoid_net_loss",
     "train_by_hand",
+    "train_digits",
     "update_ratios",
 ]
 
@@ -45,6 +54,16 @@ def sigmoid_net_logits(Ws, bs, x) -> np.ndarray:
         z = h @ W + b
         h = z if l == len(Ws) - 1 else F.sigmoid(z)
     return h
+
+
+def hidden_activations(Ws, bs, x) -> list[np.ndarray]:
+    r"""The outputs :math:`h_1, \dots, h_{L-1}` of the hidden sigmoid layers for a batch ``x``,
+    input side first (shapes ``(N, n_l)``)."""
+    hs, h = [], np.asarray(x)
+    for W, b in zip(Ws[:-1], bs[:-1], strict=True):
+        h = F.sigmoid(h @ W + b)
+        hs.append(h)
+    return hs
 
 
 def sigmoid_net_loss(Ws, bs, x, y) -> float:
@@ -128,6 +147,12 @@ def train_by_hand(
     :func:`~vanishing.experiments.causes.train_depths`. Returns ``{"<d> hidden layer(s)":
     DepthRun}``; each history's loss is the course's forward loss of each batch, and the
     run's ``model`` holds the final weights.
+
+    At every recorded step the history also holds, for each hidden layer ``h1 .. h{L-1}`` on
+    the first ``min(N_train, 2000)`` training examples, the mean and standard deviation of all
+    its outputs (``act_mean``, ``act_std``) and the fraction of outputs below 0.03 or above
+    0.97 (``saturated``, :data:`vanishing.telemetry.SATURATION_BOUNDS`), before that step's
+    update.
     """
     X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
     n_eval = min(len(X_tr), 2000)
@@ -141,7 +166,8 @@ def train_by_hand(
         before = [W.copy() for W in Ws]
         stream = _batch_stream(X_tr, y_tr, batch_size, np.random.default_rng([seed, 10**6]))
         loss = np.empty(steps)
-        rec_steps, g_rows, r_rows = [], [], []
+        rec_steps, g_rows, r_rows, a_rows = [], [], [], []
+        probe = X_tr[:n_eval]
         ev_steps, tr_acc, va_acc = [], [], []
         nan_step, t = None, 0
         with np.errstate(over="ignore", invalid="ignore"):
@@ -156,6 +182,13 @@ def train_by_hand(
                     rec_steps.append(t)
                     g_rows.append([_fro(dW) for dW in dWs])
                     r_rows.append(np.asarray(ratios(Ws, dWs, lr), dtype=np.float64))
+                    acts = hidden_activations(Ws, bs, probe)
+                    a_rows.append(
+                        [
+                            [h.mean(), h.std(), telemetry.saturated_fraction(h, "sigmoid")]
+                            for h in acts
+                        ]
+                    )
                 Ws = [W - lr * dW for W, dW in zip(Ws, dWs, strict=True)]
                 bs = [b - lr * db for b, db in zip(bs, dbs, strict=True)]
                 if (t + 1) % eval_every == 0 or t == steps - 1:
@@ -166,6 +199,7 @@ def train_by_hand(
             m.params["W"][...] = W
             m.params["b"][...] = b
         L = len(Ws)
+        acts = np.asarray(a_rows, dtype=np.float64).reshape(-1, L - 1, 3)
         hist = train.History(
             loss=loss[: t + 1].copy(),
             eval_steps=np.asarray(ev_steps, dtype=np.int64),
@@ -173,6 +207,12 @@ def train_by_hand(
             val_acc=np.asarray(va_acc, dtype=np.float64),
             telemetry_steps=np.asarray(rec_steps, dtype=np.int64),
             linear_names=[f"W{l + 1}" for l in range(L)],
+            act_names=[f"h{l + 1}" for l in range(L - 1)],
+            act_kinds=["sigmoid"] * (L - 1),
+            act_mean=acts[:, :, 0],
+            act_std=acts[:, :, 1],
+            saturated=acts[:, :, 2],
+            dead=np.full(acts.shape[:2], np.nan),
             grad_norm=np.asarray(g_rows, dtype=np.float64).reshape(-1, L),
             update_ratio=np.asarray(r_rows, dtype=np.float64).reshape(-1, L),
             nan_step=nan_step,
@@ -181,3 +221,64 @@ def train_by_hand(
         )
         runs[label] = DepthRun(hist, relative_weight_change(before, Ws), model)
     return runs
+
+
+#: The runs of :func:`train_digits`: ``(label, hidden layers, activation, initialisation)``.
+DIGITS_RUNS: tuple[tuple[str, int, str, str], ...] = (
+    ("1 hidden layer, sigmoid", 1, "sigmoid", "xavier_normal"),
+    ("8 hidden layers, sigmoid", 8, "sigmoid", "xavier_normal"),
+    ("8 hidden layers, ReLU + He", 8, "relu", "he_normal"),
+)
+
+
+def digits_data(seed: int = 0, val_fraction: float = 0.25):
+    """The 8×8 digits (:func:`vanishing.data.digits`, 10 classes, standardised pixels) split
+    into ``(X_train, y_train, X_val, y_val)``, ``val_fraction`` held out, shuffled with ``seed``."""
+    X, y = datasets.digits()
+    return datasets.train_val_split(X, y, val_fraction, rng=np.random.default_rng(seed))
+
+
+def train_digits(
+    runs: Sequence[tuple[str, int, str, str]] = DIGITS_RUNS,
+    *,
+    steps: int = 600,
+    lr: float = 0.1,
+    width: int = 32,
+    batch_size: int = 64,
+    seed: int = 0,
+    eval_every: int = 20,
+) -> dict[str, train.History]:
+    r"""Notebook 03's depth comparison on the handwritten digits (64 inputs, 10 classes).
+
+    For every ``(label, depth, activation, init)`` of ``runs``: an MLP
+    ``64 -> width x depth -> 10`` (:func:`vanishing.nn.mlp`, weights drawn with the seed
+    ``[seed, depth]``) trained by plain SGD, :math:`W \leftarrow W - \text{lr}\, dW`, on the
+    mean softmax cross-entropy, for ``steps`` batches of ``batch_size``; every run sees the
+    same split (:func:`digits_data`) and the same batches in the same order. Validation
+    accuracy is evaluated every ``eval_every`` steps. Returns ``{label: History}``.
+    """
+    if int(steps) < 1:
+        raise ValueError(f"steps must be at least 1, got {steps!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    X_tr, y_tr, X_val, y_val = digits_data(seed)
+    out: dict[str, train.History] = {}
+    for label, depth, activation, init in runs:
+        sizes = [X_tr.shape[1]] + [int(width)] * int(depth) + [10]
+        model = nn.mlp(sizes, activation, init=init, rng=np.random.default_rng([seed, depth]))
+        out[label] = train.fit(
+            model,
+            X_tr,
+            y_tr,
+            optimizer=optim.SGD(model, lr=lr),
+            steps=int(steps),
+            batch_size=batch_size,
+            rng=np.random.default_rng([seed, 10**6]),
+            X_val=X_val,
+            y_val=y_val,
+            eval_every=eval_every,
+            telemetry=False,
+            progress=False,
+            label=label,
+        )
+    return out
