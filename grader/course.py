@@ -8,7 +8,6 @@ one ``nbgrader`` command per step.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
-from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -256,60 +254,16 @@ class Course:
     def export(
         self, to: str | os.PathLike, assignments: Iterable[str] = (), students: Iterable[str] = ()
     ) -> Path:
-        """Write the grade table as CSV: nbgrader's ``CsvExportPlugin`` (one row per student
-        and assignment) plus ``status`` and ``flags`` from the grading ledger.
+        """Write the grade table as CSV with :class:`grader.export.LedgerCsvExport`
+        (nbgrader's CSV plus the ledger's ``status`` and ``flags``; ``nbgrader export``
+        writes the same)."""
+        from grader.export import LedgerCsvExport
 
-        ``status`` is ``graded``, ``failed`` (the reason follows), ``not submitted`` or
-        ``not graded by python -m grader``; ``flags`` lists, separated by `` | ``, what a
-        person should look at (tampering, renamed or missing notebooks, ...).
-        """
-        plugin = CsvExportPlugin(config=self.config)
-        to = Path(to)
-        with tempfile.TemporaryDirectory() as tmp:
-            plugin.to = str(Path(tmp) / "grades.csv")
-            plugin.assignment = list(assignments)
-            plugin.student = list(students)
-            with self.gradebook() as gb:
-                plugin.export(gb)
-            with open(plugin.to, newline="") as fh:
-                rows = list(csv.DictReader(fh))
-                fields = list(rows[0].keys()) if rows else []
-        records = Ledger(self).records()
-        # a submission nbgrader never recorded (it failed before its first step, e.g. an odd
-        # folder name) still gets its row, with the reason
-        known = {(r["assignment"], r["student_id"]) for r in rows}
-        wanted_a, wanted_s = set(assignments), set(students)
-        for assignment, student in sorted(records):
-            if (assignment, student) in known or (wanted_a and assignment not in wanted_a):
-                continue
-            if wanted_s and student not in wanted_s:
-                continue
-            if not fields:
-                fields = ["assignment", "student_id", "raw_score", "score", "max_score"]
-            rows.append({**dict.fromkeys(fields, ""), "assignment": assignment,
-                         "student_id": student})  # fmt: skip
-        for row in rows:
-            rec = records.get((row["assignment"], row["student_id"]))
-            if rec is None:
-                row["status"] = (
-                    "not submitted"
-                    if not row.get("timestamp")
-                    and not self.directory(
-                        "submitted", row["student_id"], row["assignment"]
-                    ).is_dir()
-                    else "not graded by python -m grader"
-                )
-                row["flags"] = ""
-                continue
-            status = rec.get("status", "")
-            row["status"] = status + (f": {rec['reason']}" if status == "failed" else "")
-            row["flags"] = " | ".join(rec.get("flags", []))
-        to.parent.mkdir(parents=True, exist_ok=True)
-        with open(to, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields + ["status", "flags"])
-            writer.writeheader()
-            writer.writerows(rows)
-        return to
+        plugin = LedgerCsvExport(config=self.config)
+        plugin.to, plugin.assignment, plugin.student = str(to), list(assignments), list(students)
+        with self.gradebook() as gb:
+            plugin.export(gb)
+        return Path(to)
 
     def set_duedate(self, assignment: str, duedate: str) -> None:
         """Record an assignment's due date (``"2025-03-01 23:59:00 UTC"``) in the gradebook."""

@@ -100,6 +100,9 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The grade table: nbgrader's CSV plus the grading ledger's status and flags, so that
+# `nbgrader export` and `python -m grader export` write the same file (grader.export).
+c.ExportApp.plugin_class = "grader.export.LedgerCsvExport"
 # Late policy: 10 % of the earned points per started day after the due date, down to zero.
 c.AssignLatePenalties.plugin_class = "grader.late.PerDayPenalty"
 c.PerDayPenalty.per_day = 0.1

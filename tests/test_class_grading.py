@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from grader import sandbox  # noqa: E402
-from grader.course import Course, Ledger, course_config  # noqa: E402
+from grader.course import COURSE_DIRS, Course, Ledger, course_config  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NB00 = "00_backprop_refresher"
@@ -167,6 +167,25 @@ def test_export_has_one_row_per_student_with_status_and_flags(course, tmp_path):
     assert {r["status"] for r in rows} == {"graded"}
     assert all(r["flags"] == "" for r in rows)
     assert {r["student_id"]: float(r["score"]) for r in rows}["partial"] == 6.0
+
+
+def test_nbgrader_export_writes_the_same_table(course, tmp_path):
+    # the course's ExportApp.plugin_class is grader.export.LedgerCsvExport: nbgrader's own
+    # command gives the status and flags columns too, row for row
+    ours = cli("export", "--course", str(course.root), "--to", str(tmp_path / "ours.csv"))
+    assert ours.returncode == 0, ours.stderr
+    cd = course.coursedir
+    dirs = [f"--CourseDirectory.{k}_directory={getattr(cd, f'{k}_directory')}" for k in COURSE_DIRS]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "export", f"--to={tmp_path / 'nb.csv'}",
+         f"--CourseDirectory.root={course.root}", f"--CourseDirectory.db_url={cd.db_url}", *dirs],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ours = (tmp_path / "ours.csv").read_text()
+    assert (tmp_path / "nb.csv").read_text() == ours
+    header = ours.splitlines()[0].split(",")
+    assert header[-2:] == ["status", "flags"] and "graded" in ours
 
 
 def test_feedback_shows_failures_but_not_hidden_tests(course):
