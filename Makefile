@@ -1,11 +1,16 @@
 # Vanishing Gradients: the course's front door.
-#   make lab    create .venv if needed, install the course, open JupyterLab on notebooks/
-#   make test   same set-up, then run the whole test suite
+#   make lab    create .venv if needed, install the course (what a learner uses), open
+#               JupyterLab on notebooks/
+#   make test   same set-up plus the development tools, then run the whole test suite
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: what a learner uses ([project.dependencies]) and, on top, the development
+# extras (tests, lint, browser, PostgreSQL, JupyterHub, the site's MathJax). `make lab` needs
+# only the first; the same .venv gets the second on the first `make test`.
+STAMP  := $(VENV)/.installed-runtime
+DEV    := $(VENV)/.installed-dev
 PORT   ?= 8888
 NB     ?=
 # JupyterLab refuses to start as root unless told (containers, CI machines)
@@ -14,22 +19,30 @@ ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # faster on a shared machine or a crowded hub (threads of several kernels fight for the cores).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
+# Local kernels talk ZMQ over unix sockets in Jupyter's runtime directory, not TCP on
+# 127.0.0.1: nothing on the network, and no "Kernel is running over TCP without encryption"
+# warning from each kernel (ipykernel >= 7 prints it for every TCP kernel).
+KERNEL_IPC := --KernelManager.transport=ipc
 
 .PHONY: lab formgrader test lint format release selfcheck bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
+$(DEV): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(DEV)
+
 lab: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(ROOTFLAG)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(KERNEL_IPC) $(ROOTFLAG)
 
 # Instructors: JupyterLab at the repository root, where nbgrader finds the course
 # configuration (Nbgrader -> Formgrader grades the written answers).
 formgrader: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --port=$(PORT) $(ROOTFLAG)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --port=$(PORT) $(KERNEL_IPC) $(ROOTFLAG)
 
 # Seeded results change with the BLAS kernel's rounding order, and learners' CPUs pick other
 # kernels than this one: after the whole suite, the science tests (thresholds on trained or
@@ -38,7 +51,7 @@ formgrader: $(STAMP)
 # Haswell, Zen, Sandybridge and the machine's own (SkylakeX on AVX-512 machines).
 KERNELS ?= Haswell Sandybridge
 
-test: $(STAMP)
+test: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto
 	@for k in $(KERNELS); do \
 	  echo "== science tests and the capstone's grading under OPENBLAS_CORETYPE=$$k =="; \
@@ -48,11 +61,11 @@ test: $(STAMP)
 	    $(BIN)/python -m pytest tests/mistakes -p no:cacheprovider -q --durations=3 || exit 1; \
 	done
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -63,7 +76,7 @@ selfcheck: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make selfcheck NB=notebooks/00_backprop_refresher/00_backprop_refresher.ipynb"; exit 2; }
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grader selfcheck "$(NB)"
 
-bench: $(STAMP)
+bench: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/run.py
 
 clean-venv:
@@ -74,7 +87,7 @@ clean-venv:
 #   make nbgitpuller-link HUB=https://hub.example.org [REPO=https://github.com/ORG/vanishing-gradients]
 .PHONY: site nbgitpuller-link
 
-site: $(STAMP)
+site: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/build_site.py --out site
 
 nbgitpuller-link:

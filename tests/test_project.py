@@ -74,3 +74,87 @@ def test_gradebook_url_from_the_environment(monkeypatch):
     monkeypatch.setenv("VANISHING_GRADEBOOK_URL", "postgresql://grader@db.example/gradebook")
     assert db_url().endswith("://grader@db.example/gradebook")
     assert db_url().startswith("postgresql")
+
+
+# --- the front door: `make lab` installs what a learner uses, `make test` adds the tools -------
+DEV_TOOLS = {"pytest", "pytest-xdist", "ruff", "playwright", "psycopg2-binary", "jupyterhub"}
+
+
+def _deps() -> tuple[dict[str, str], dict[str, str]]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = dict(_split(r) for r in project["dependencies"])
+    dev = dict(_split(r.split("#")[0]) for r in project["optional-dependencies"]["dev"])
+    return runtime, dev
+
+
+def _make_dry_run(target: str) -> str:
+    """What `make <target>` would run from a fresh clone (-B: as if nothing were installed)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    run = subprocess.run([make, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_development_tools_are_extras_not_runtime():
+    runtime, dev = _deps()
+    assert DEV_TOOLS <= set(dev), DEV_TOOLS - set(dev)
+    assert not DEV_TOOLS & set(runtime), DEV_TOOLS & set(runtime)
+    assert not set(runtime) & set(dev)
+
+
+def test_make_lab_installs_only_the_runtime_and_make_test_adds_the_extras():
+    lab = _make_dry_run("lab")
+    installs = [ln for ln in lab.splitlines() if "pip install" in ln and "--upgrade pip" not in ln]
+    assert installs == [".venv/bin/python -m pip install --quiet -e ."], installs
+    assert "[dev]" not in lab
+    test = _make_dry_run("test")
+    assert '-e ".[dev]"' in test and test.index("-e .\n") < test.index('-e ".[dev]"')
+    for target in ("site", "bench", "lint"):
+        assert '-e ".[dev]"' in _make_dry_run(target), target
+    for target in ("formgrader", "release"):
+        assert "[dev]" not in _make_dry_run(target), target
+
+
+def test_local_kernels_use_unix_sockets():
+    """`make lab` and `make formgrader` start kernels over IPC: no TCP port, no warning."""
+    for target in ("lab", "formgrader"):
+        jupyter = [ln for ln in _make_dry_run(target).splitlines() if "jupyter lab" in ln]
+        assert jupyter and all("--KernelManager.transport=ipc" in ln for ln in jupyter), target
+
+
+def test_runtime_covers_what_the_course_imports():
+    """Every third-party import of the notebooks and of `vanishing` is installed by `make lab`:
+    a runtime dependency or one of theirs (the development extras are not needed)."""
+    from importlib import metadata
+
+    runtime, _ = _deps()
+    closure, todo = set(), list(runtime)
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [_split(r.split(";")[0])[0] for r in requires if "extra ==" not in r]
+
+    sources = [p.read_text() for p in (ROOT / "src" / "vanishing").rglob("*.py")]
+    for path in sorted((ROOT / "solutions").rglob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        sources += ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    modules = set()
+    for text in sources:
+        modules |= set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", text, re.M))
+    modules -= set(sys.stdlib_module_names) | {"vanishing", "__future__"}
+    assert modules, "no third-party import found: the check below would mean nothing"
+    owners = metadata.packages_distributions()
+    missing = {
+        m: owners.get(m)
+        for m in modules
+        if not {_split(d)[0] for d in owners.get(m, [m])} & closure
+    }
+    assert not missing, f"imported but not installed by `make lab`: {missing}"

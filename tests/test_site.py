@@ -2,13 +2,16 @@
 
 The page must show the figures the answers produce (embedded PNGs), the release's stubs in
 place of the answers, the visible tests passing, and none of the solution code nor the hidden
-tests.
+tests. It must also work offline: opened from ``file://`` in Chromium with the network off,
+every equation of the notebook is typeset by the site's own copy of MathJax and nothing is
+requested from anywhere else.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import shutil
 import subprocess
 import sys
 from html import unescape
@@ -18,6 +21,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
 
 NB = "00_backprop_refresher"
 pytestmark = pytest.mark.slow
@@ -57,7 +61,10 @@ def site(tmp_path_factory):
         timeout=600,
     )
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{NB}.html", "index.html"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{NB}.html", "index.html", "mathjax"])
+    assert sorted(p.name for p in (out / "mathjax").iterdir()) == ["LICENSE", "tex-svg-full.js"]
+    # the kernel ran over unix sockets: ipykernel's warning about TCP did not appear
+    assert "running over TCP" not in run.stdout + run.stderr
     return out
 
 
@@ -98,3 +105,89 @@ def test_index_lists_the_notebook(site):
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', index)
     assert links == [(f"{NB}.html", links[0][1])]
     assert links[0][1].startswith("00")
+
+
+def _maths_in_release() -> int:
+    """How many $...$ and $$...$$ expressions the release's markdown has (code spans aside)."""
+    release = nbformat.read(ROOT / "notebooks" / NB / f"{NB}.ipynb", as_version=4)
+    md = "\n".join(c.source for c in release.cells if c.cell_type == "markdown")
+    md = re.sub(r"`[^`]*`", "", md)
+    display = re.findall(r"\$\$.+?\$\$", md, re.S)
+    inline = re.findall(r"\$[^$\n]+\$", re.sub(r"\$\$.+?\$\$", "", md, flags=re.S))
+    return len(display) + len(inline)
+
+
+def test_page_fetches_nothing_from_the_network(site):
+    html = (site / f"{NB}.html").read_text()
+    # links to papers are fine (<a href>); nothing the page loads by itself may be remote
+    loaded = re.findall(r"<(?:script|link|img|iframe|source)\b[^>]*(?:src|href)=\"([^\"]+)\"", html)
+    remote = [u for u in loaded if re.match(r"(?:https?:)?//", u)]
+    assert not remote, remote
+    assert re.findall(r'<script[^>]+src="([^"]+)"', html) == ["mathjax/tex-svg-full.js"]
+    assert "cdnjs" not in html and "cdn.jsdelivr" not in html
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="/usr/bin/chromium is missing: `apt-get install chromium` (the CI script does)",
+)
+def test_equations_render_offline_in_chromium(site):
+    from playwright.sync_api import sync_playwright
+
+    expected = _maths_in_release()
+    assert expected > 50  # notebook 00 is full of equations: the count below means something
+    requested = []
+
+    def only_files(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requested.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(offline=True)
+            context.route("**/*", only_files)
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((site / f"{NB}.html").as_uri())
+            page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=30_000)
+            page.evaluate("() => MathJax.startup.promise")
+            typeset = page.locator("mjx-container").count()
+            displayed = page.locator('mjx-container[display="true"]').count()
+            tex_errors = page.locator("mjx-merror").count()
+            prose = "\n".join(page.locator(".jp-RenderedMarkdown").all_inner_texts())
+        finally:
+            browser.close()
+    assert not requested, f"the page asked the network for {requested}"
+    assert not errors, errors
+    assert typeset == expected, f"{typeset} equations typeset, {expected} in the notebook"
+    assert displayed > 0
+    assert tex_errors == 0
+    # no TeX left as text: every delimiter was consumed by MathJax
+    assert not re.findall(r"\$[^$\n]+\$|\\\(|\\\[", prose)
+
+
+def test_kernel_runs_over_unix_sockets(tmp_path, capfd):
+    """tools/build_site.py's kernel: IPC transport, so no "running over TCP" warning."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import build_site
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+
+    km = build_site.IPCKernelManager(kernel_name="python3")
+    assert km.transport == "ipc" and Path(km.ip).parent == Path(km.connection_file).parent
+    shutil.rmtree(Path(km.connection_file).parent)  # never started: only its private folder
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    build_site.execute(nb, tmp_path, timeout=60)
+    assert nb.cells[0].outputs[0]["text"].strip() == "42"
+    err = capfd.readouterr().err
+    assert "running over TCP" not in err, err[-2000:]

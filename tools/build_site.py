@@ -1,5 +1,9 @@
 """Build a static HTML rendering of the course (``make site``): site/index.html and one page
-per notebook, every figure embedded, no JavaScript widgets, nothing fetched at build time.
+per notebook, every figure embedded, no JavaScript widgets, nothing fetched at build time
+and nothing fetched when a page is read: the equations are typeset by a copy of MathJax 3
+(``site/mathjax/``, from the ``django-static-mathjax`` package of the development extras)
+instead of nbconvert's default MathJax from a CDN, so the site works offline and from
+``file://``.
 
 Each notebook of ``solutions/`` is executed as a learner who finished it would have run it
 (full-size demonstrations: ``NBGRADER_EXECUTION`` is not set), *then* the answers and hidden
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import os
 import re
 import shutil
@@ -26,6 +31,8 @@ import time
 from pathlib import Path
 
 import nbformat
+from jinja2 import DictLoader
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
@@ -37,6 +44,34 @@ SOLUTIONS = ROOT / "solutions"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# MathJax 3's single-file TeX-to-SVG build with every TeX extension: nothing else to load
+# (no fonts, no extensions fetched on demand), so it also works from file://
+MATHJAX_JS = "tex-svg-full.js"
+MATHJAX_DIR = "mathjax"
+
+# nbconvert's lab template with the CDN scripts replaced: MathJax 3 from the site's own
+# folder, configured as nbconvert configures MathJax 2 ($...$ and \(...\) inline, $$...$$
+# and \[...\] displayed, \$ for a dollar, AMS environments and numbering); no require.js
+# and no mermaid (the pages have no widgets and no diagrams).
+PAGE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}
+<script>
+window.MathJax = {
+  tex: {
+    inlineMath: [["$", "$"], ["\\(", "\\)"]],
+    displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+    processEscapes: true,
+    processEnvironments: true,
+    tags: "ams"
+  },
+  svg: { fontCache: "global" }
+};
+</script>
+<script defer src="MATHJAX_SRC"></script>
+{%- endblock html_head_js_mathjax -%}
+""".replace("MATHJAX_SRC", f"{MATHJAX_DIR}/{MATHJAX_JS}")
 
 
 def course_config() -> Config:
@@ -49,13 +84,33 @@ def assignments() -> list[str]:
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
+class IPCKernelManager(AsyncKernelManager):
+    """A local kernel that talks ZMQ over unix sockets in a private folder, not over TCP.
+
+    Nothing listens on a port, and ipykernel (>= 7) has no reason to print its warning that
+    the kernel "is running over TCP without encryption".
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._ipc_dir = tempfile.mkdtemp(prefix="vg-kernel-")
+        self.transport = "ipc"
+        self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
+        self.ip = os.path.join(self._ipc_dir, "k")  # sockets k-1 ... k-5
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+
 def execute(nb: nbformat.NotebookNode, workdir: Path, timeout: int) -> None:
     """Run every cell in a fresh kernel started in ``workdir``; raise on the first error."""
     env_before = os.environ.pop("NBGRADER_EXECUTION", None)
     try:
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-            nb, {"metadata": {"path": str(workdir)}}
-        )
+        ExecutePreprocessor(
+            timeout=timeout, kernel_name="python3", kernel_manager_class=IPCKernelManager
+        ).preprocess(nb, {"metadata": {"path": str(workdir)}})
     finally:
         if env_before is not None:
             os.environ["NBGRADER_EXECUTION"] = env_before
@@ -113,8 +168,36 @@ def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+def mathjax_source() -> Path:
+    """The folder of the installed MathJax 3 distribution (``django-static-mathjax``)."""
+    spec = importlib.util.find_spec("mathjax")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        dist = Path(folder) / "static" / "mathjax"
+        if (dist / "es5" / MATHJAX_JS).is_file():
+            return dist
+    raise SystemExit(
+        f"MathJax 3 ({MATHJAX_JS}) is not installed: the site's equations need it offline; "
+        "install the development extras (pip install -e '.[dev]', or make site)"
+    )
+
+
+def copy_mathjax(out: Path) -> Path:
+    """``out/mathjax/``: MathJax's TeX-to-SVG script and its licence; returns the script."""
+    dist = mathjax_source()
+    target = out / MATHJAX_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(dist / "es5" / MATHJAX_JS, target / MATHJAX_JS)
+    shutil.copy2(dist / "LICENSE", target / "LICENSE")
+    return target / MATHJAX_JS
+
+
 def render(nb: nbformat.NotebookNode) -> str:
-    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="vanishing-site.html.j2",
+        extra_loaders=[DictLoader({"vanishing-site.html.j2": PAGE_TEMPLATE})],
+        embed_images=True,
+    )
     body, _ = exporter.from_notebook_node(nb)
     return body
 
@@ -154,6 +237,7 @@ def build(out: Path, only: list[str] | None = None, timeout: int = 900) -> list[
         raise SystemExit(f"no notebook in solutions/ for: {', '.join(unknown)}")
     config = course_config()
     out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out)
     pages, items = [], []
     for name in names:
         start = time.perf_counter()
