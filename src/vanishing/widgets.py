@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import functional as F
 from . import init as initialisers
@@ -51,6 +52,12 @@ class Exploration:
     act_mean, act_std : ndarray of shape (depth,)
     loss : float
         Cross-entropy of the (random) labels, about :math:`\log 10` at a sensible init.
+    zero_from : int or None
+        The first hidden layer (1-based) whose activations are all exactly 0, or ``None``.
+        In float32 a signal that shrinks below ``1e-30`` is flushed to 0 there, and every
+        weight gradient then reads 0; :class:`GradientFlowExplorer` recomputes in float64.
+    dtype : numpy dtype
+        The precision the pass ran in.
     """
 
     grad_norms: np.ndarray
@@ -58,6 +65,8 @@ class Exploration:
     act_mean: np.ndarray
     act_std: np.ndarray
     loss: float
+    zero_from: int | None = None
+    dtype: np.dtype = np.dtype(np.float32)
 
 
 class _Net:
@@ -186,7 +195,10 @@ def explore(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         loss, g_norms, acts = _forward_backward(lins, acts_m, x, y)
         ms = np.array([mean_std(a) for a in acts], dtype=np.float64)
-    return Exploration(g_norms, acts, ms[:, 0], ms[:, 1], float(loss))
+    zero = [i + 1 for i, a in enumerate(acts) if not np.any(a)]
+    return Exploration(
+        g_norms, acts, ms[:, 0], ms[:, 1], float(loss), zero[0] if zero else None, dtype
+    )
 
 
 #: Magnitudes below this are set to 0 (float32 subnormals make matrix products ~250x slower).
@@ -198,6 +210,15 @@ def _flush(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _norm64(a: np.ndarray) -> float:
+    r"""Frobenius norm :math:`\sqrt{\sum_{ij} a_{ij}^2}` summed in float64.
+
+    In float32 the squares of entries below about ``1e-19`` underflow to 0 (a weight gradient
+    of ``1e-26`` would read as exactly 0); float64 squares stay exact down to ``1e-154``.
+    """
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float64).ravel()))
+
+
 def _forward_backward(lins, acts_m, x, y):
     r"""Forward and backward through alternating Linear / activation modules.
 
@@ -205,8 +226,10 @@ def _forward_backward(lins, acts_m, x, y):
     direction :math:`u_l = \delta_l / \|\delta_l\|` and keeps :math:`\log\|\delta_l\|`
     aside in float64: :math:`\|\partial L/\partial W_l\| = \|\delta_l\|\,\|x_l^\top u_l\|`.
     Gradients far below float32's range (:math:`10^{-38}`) are then still measured exactly,
-    and no subnormal numbers slow the products down. The modules' own ``forward`` and
-    ``backward`` do the work; this loop only rescales between them.
+    and no subnormal numbers slow the products down. The norms are summed in float64
+    (:func:`_norm64`): the float32 squares of a weight gradient of :math:`10^{-26}` underflow.
+    The modules' own ``forward`` and ``backward`` do the work; this loop only rescales
+    between them.
     """
     h = x
     outs = []
@@ -218,14 +241,13 @@ def _forward_backward(lins, acts_m, x, y):
     g_norms = np.zeros(len(lins))
     log_scale = 0.0
     for i in range(len(lins) - 1, -1, -1):
-        n = float(np.sqrt(np.dot(dout.ravel(), dout.ravel())))
+        n = _norm64(dout)
         if not (np.isfinite(n) and n > 0):
             g_norms[: i + 1] = 0.0 if n == 0 else np.nan
             break
         log_scale += np.log(n)
         dx = lins[i].backward(dout / dout.dtype.type(n))
-        dW = lins[i].grads["W"]
-        g_norms[i] = np.exp(log_scale) * float(np.sqrt(np.dot(dW.ravel(), dW.ravel())))
+        g_norms[i] = np.exp(log_scale) * _norm64(lins[i].grads["W"])
         if i > 0:
             dout = _flush(acts_m[i - 1].backward(dx))
     return loss, g_norms, outs
@@ -339,15 +361,15 @@ class GradientFlowExplorer:
             import matplotlib.pyplot as plt
 
             with plt.ioff():
-                self.fig = plt.figure(figsize=(10, 4))
+                self.fig = plt.figure(figsize=(11, 4))
         else:
-            self.fig = Figure(figsize=(10, 4))
+            self.fig = Figure(figsize=(11, 4))
         # a fixed layout (no layout engine) and no mathtext keep each redraw cheap
         self.ax_grad, self.ax_hist = self.fig.subplots(1, 2)
-        self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.25)
+        self.fig.subplots_adjust(left=0.07, right=0.82, bottom=0.13, top=0.84, wspace=0.25)
         (self.grad_line,) = self.ax_grad.plot([], [], marker="o", ms=3, color="#0072B2")
         self.ax_grad.set_yscale("log")
-        self.ax_grad.set_xlabel("Linear layer (1 = input side)")
+        self.ax_grad.set_xlabel("Linear layer (1 = input side, last = output layer)")
         self.ax_grad.set_ylabel("‖∂L/∂W‖ (log scale)")
         self.ax_grad.set_title("Weight-gradient norm by depth")
         self.ax_grad.grid(True, which="major", alpha=0.3)
@@ -369,15 +391,24 @@ class GradientFlowExplorer:
         self.update()
 
     def compute(self) -> Exploration:
-        return explore(
+        """:func:`explore` in float32; in float64 where float32 loses the signal.
+
+        When the activations of some layer shrink below float32's flush level (``1e-30``)
+        they become exactly 0, and every weight gradient with them; float64 (down to
+        ``1e-290``) still measures them, at two to three times the cost.
+        """
+        args = (
             self.depth.value,
             self.width.value,
             self.activation.value,
             self.init.value,
             self.gain.value,
             self.batch,
-            rng=self.seed,
         )
+        r = explore(*args, rng=self.seed)
+        if r.zero_from is not None or not np.all(r.grad_norms > 0):
+            r = explore(*args, rng=self.seed, dtype=np.float64)
+        return r
 
     def update(self) -> None:
         """Recompute and redraw the same artists."""
@@ -386,6 +417,7 @@ class GradientFlowExplorer:
         L = len(g)
         self.grad_line.set_data(np.arange(1, L + 1), g)
         self.ax_grad.set_xlim(0.5, L + 0.5)
+        self.ax_grad.xaxis.set_major_locator(MaxNLocator(integer=True))
         finite = g[np.isfinite(g)]
         if finite.size:
             lo, hi = finite.min(), finite.max()
@@ -414,17 +446,37 @@ class GradientFlowExplorer:
                 patch.set_label("_hidden")
         self.ax_hist.set_xlim(edges[0], edges[-1])
         self.ax_hist.set_ylim(0, top * 1.05 if top > 0 else 1.0)
-        self.ax_hist.legend(
-            handles=[p for p in self.hist_patches if p.get_visible()], fontsize="small"
+        self.ax_hist.legend(  # beside the axes, never over a histogram
+            handles=[p for p in self.hist_patches if p.get_visible()],
+            fontsize="small",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = r.grad_norms[0] / r.grad_norms[-1]
+        first, last = r.grad_norms[0], r.grad_norms[-1]
+        ok = bool(np.isfinite(first) and np.isfinite(last) and first > 0 and last > 0)
+        ratio, ratio_1 = (f"{first / last:.2g}", f"{first / last:.1e}") if ok else ("—", "—")
+        notes = []
+        last_h = r.activations[-1]
+        if np.all(np.isfinite(last_h)):
+            # one std per unit over the batch, averaged: 0 when every example gives the same
+            # vector, however wide the histogram of all entries looks
+            across = float(np.mean(np.std(last_h, axis=0, dtype=np.float64)))
+            notes.append(
+                f"layer {len(r.activations)}: std across examples {across:.2g} "
+                f"(of all entries {r.act_std[-1]:.2g})"
+            )
+        if r.dtype == np.float64:
+            notes.append("computed in float64: in float32 the signal underflows to 0 here")
+        if r.zero_from is not None:
+            notes.append(f"activations are all 0 from layer {r.zero_from}")
+        if not np.all(np.isfinite(r.grad_norms)):
+            notes.append("inf/nan: the signal overflows")
         self.status.value = (
-            f"loss {r.loss:.3g} &nbsp; | &nbsp; first / last layer gradient "
-            f"norm: <b>{ratio:.2g}</b>"
+            f"loss {r.loss:.3g} &nbsp; | &nbsp; first / last (output) layer gradient "
+            f"norm: <b>{ratio}</b>" + "".join(f" &nbsp; | &nbsp; {n}" for n in notes)
         )
         self.ax_grad.set_title(
-            f"Weight-gradient norm by depth (first/last = {ratio:.1e})", fontsize="medium"
+            f"Weight-gradient norm by depth (first/last = {ratio_1})", fontsize="medium"
         )
         self.redraw()
 
