@@ -8,6 +8,7 @@ the same way: add arguments in the decorator's ``arguments`` and handle them in 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import warnings
@@ -42,6 +43,10 @@ STUDENT = arg("--student", help="one student id (default: all students)")
 
 def _say(msg: str) -> None:
     print(msg, flush=True)
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 @verb(
@@ -93,19 +98,38 @@ def _course(args: argparse.Namespace) -> Course:
     ),
     arg("--timeout", type=int, default=None, help="seconds per cell (default: from config)"),
     arg("--quiet", action="store_true", help="no progress bar"),
+    arg(
+        "--shard",
+        metavar="K/N",
+        help="grade only shard K of N (K = 0 .. N-1): a stable share of the students, the "
+        "same on every machine, for a cluster job array (see grader/cluster/)",
+    ),
     DB,
     COURSE,
 )
 def cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.parallel import autograde_class, shown
+    from grader.cluster import parse_shard
 
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     course = _course(args)
     if args.timeout:
         course.config.Execute.timeout = args.timeout
-    subs = course.submissions(args.assignment, args.student)
+    subs = course.submissions(args.assignment, args.student, shard=shard)
     if not subs:
-        _say(f"no submissions found in {course.directory('submitted')}")
-        return 1
+        where = course.directory("submitted")
+        _say(f"no submissions found in {where}" + (f" for shard {shard}" if shard else ""))
+        return 0 if shard and course.submissions(args.assignment, args.student) else 1
+    if shard:
+        _say(f"shard {shard}: {len(subs)} submission(s) of {len({s.student for s in subs})} "
+             "student(s)")  # fmt: skip
+    from grader.parallel import autograde_class, shown
+
+    # a cluster stops a job with SIGTERM (scancel, a deleted pod): stop like on Ctrl-C
+    previous = signal.signal(signal.SIGTERM, _terminated)
     use_sandbox = False if args.no_sandbox else (True if args.require_sandbox else None)
     start = time.perf_counter()
     try:
@@ -116,6 +140,8 @@ def cmd_autograde(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("interrupted: grades recorded so far are kept; run the same command to go on")
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     counts = {k: sum(o.status == k for o in outcomes) for k in ("graded", "skipped", "failed")}
     for o in outcomes:
         if o.status == "failed":

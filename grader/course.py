@@ -175,14 +175,18 @@ class Course:
         return sorted(p.stem for p in self.directory("source", ".", assignment).glob("*.ipynb"))
 
     def submissions(
-        self, assignment: str | None = None, student: str | None = None
+        self, assignment: str | None = None, student: str | None = None, shard=None
     ) -> list[Submission]:
-        """Every ``submitted/<student>/<assignment>`` folder, optionally filtered."""
+        """Every ``submitted/<student>/<assignment>`` folder, optionally filtered: by
+        assignment, student, and ``shard`` (a :class:`grader.cluster.Shard`: only the
+        students of that shard, see :func:`grader.cluster.shard_of`)."""
         base = self.directory("submitted")
         found = []
         if base.is_dir():
             for sdir in sorted(p for p in base.iterdir() if p.is_dir()):
                 if student is not None and sdir.name != student:
+                    continue
+                if shard is not None and not shard.holds(sdir.name):
                     continue
                 for adir in sorted(p for p in sdir.iterdir() if p.is_dir()):
                     if assignment is None or adir.name == assignment:

@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -192,6 +193,7 @@ def _init_worker(config, settings: Settings) -> None:
 
     split.KEEP_TEST_KERNELS = True  # this worker grades notebook after notebook: reuse them
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers itself
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler (grader/cli.py)
     warnings.filterwarnings("ignore")
     os.environ.update(ONE_THREAD)
     serialise_sqlite_writes()
@@ -364,7 +366,10 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
 
 def _grade(sub: Submission, fp: str) -> Outcome:
     course: Course = _W["course"]
-    staging = course.directory("autograded").parent / STAGING / f"{os.getpid()}"
+    # host and pid: shards on several machines share the course folder
+    staging = (
+        course.directory("autograded").parent / STAGING / f"{socket.gethostname()}-{os.getpid()}"
+    )
     return grade_one(course, sub, fp, _W["settings"], staging)
 
 
