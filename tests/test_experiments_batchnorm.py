@@ -117,3 +117,37 @@ def test_functions_get_copies_and_cannot_change_the_layer_behind_its_back():
     np.testing.assert_array_equal(dout, [[1.0, 0.0], [0.0, 1.0]])
     np.testing.assert_array_equal(bn.params["gamma"], [1.0, 1.0])
     np.testing.assert_allclose(bn.running_mean, [0.2, 0.35])
+
+
+def test_digits_sigmoid_net_shapes_and_batch_norm_count():
+    model = B.digits_sigmoid_net(True, depth=3, seed=2)
+    assert [type(m) for m in model.layers].count(nn.BatchNorm1d) == 3
+    assert model(np.zeros((4, 64))).shape == (4, 10)
+
+
+def test_digits_sigmoid_run_on_the_functions_matches_the_course_layer():
+    kw = dict(steps=20, depth=3, seed=1, progress=False)
+    ref = B.digits_sigmoid_run(True, **kw)
+    mine = B.digits_sigmoid_run(True, forward=forward, backward=backward, **kw)
+    np.testing.assert_allclose(mine.loss, ref.loss, rtol=1e-9)
+    assert 1.5 < ref.loss[0] < 3.5  # about ln 10 at the start
+    with pytest.raises(ValueError, match="steps"):
+        B.digits_sigmoid_run(False, steps=0)
+
+
+def test_decision_boundary_of_a_batch_norm_net_uses_eval_mode():
+    h, model = B.deep_sigmoid_run(True, steps=5, depth=2, progress=False, return_model=True)
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    _, _, p = B.decision_boundary_grid(model, X, n=4)
+    model.eval()
+    grid = np.column_stack(
+        [
+            np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, 4)[[0, 3]],
+            np.full(2, X[:, 1].min() - 0.5),
+        ]
+    )
+    logits = model(grid)
+    np.testing.assert_allclose(
+        p[0, [0, 3]], 1 / (1 + np.exp(logits[:, 0] - logits[:, 1])), rtol=1e-12
+    )
+    assert len(h.loss) == 5
