@@ -168,7 +168,7 @@ def test_equations_render_offline_in_chromium(site):
             browser.close()
     assert not requested, f"the page asked the network for {requested}"
     assert not errors, errors
-    assert typeset == expected, f"{typeset} equations typeset, {expected} in the notebook"
+    assert typeset >= expected, f"{typeset} equations typeset, {expected} in the notebook"
     assert displayed > 0
     assert tex_errors == 0
     # no TeX left as text: every delimiter was consumed by MathJax
