@@ -21,8 +21,10 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 # Local kernels talk ZMQ over unix sockets in Jupyter's runtime directory, not TCP on
 # 127.0.0.1: nothing on the network, and no "Kernel is running over TCP without encryption"
-# warning from each kernel (ipykernel >= 7 prints it for every TCP kernel).
-KERNEL_IPC := --KernelManager.transport=ipc
+# warning from each kernel (ipykernel >= 7 prints it for every TCP kernel). The script prints
+# --KernelManager.transport=ipc where that works (ZMQ has IPC, the socket paths are short
+# enough), nothing elsewhere; `make lab KERNEL_IPC=` keeps TCP.
+KERNEL_IPC = $$($(BIN)/python tools/kernel_transport.py)
 
 .PHONY: lab formgrader test lint format release selfcheck bench clean-venv
 

@@ -1,6 +1,7 @@
 """The project's own files: dependency lists agree, lint is clean, notebooks are clean."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -117,11 +118,75 @@ def test_make_lab_installs_only_the_runtime_and_make_test_adds_the_extras():
         assert "[dev]" not in _make_dry_run(target), target
 
 
+def _kernel_transport():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import kernel_transport
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return kernel_transport
+
+
 def test_local_kernels_use_unix_sockets():
-    """`make lab` and `make formgrader` start kernels over IPC: no TCP port, no warning."""
+    """`make lab` and `make formgrader` start kernels over IPC where it works: no TCP port,
+    no warning; the option comes from tools/kernel_transport.py."""
+    option = "$(.venv/bin/python tools/kernel_transport.py)"
     for target in ("lab", "formgrader"):
         jupyter = [ln for ln in _make_dry_run(target).splitlines() if "jupyter lab" in ln]
-        assert jupyter and all("--KernelManager.transport=ipc" in ln for ln in jupyter), target
+        assert jupyter and all(option in ln for ln in jupyter), target
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "kernel_transport.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": "/tmp/vg-short-runtime"},
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "--KernelManager.transport=ipc", run
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "kernel_transport.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": "/tmp/" + "r" * 80},
+    )
+    assert run.returncode == 0 and run.stdout == "", run
+    assert "kernels use TCP" in run.stderr and "more than the" in run.stderr
+
+
+def test_kernel_socket_path_limit_is_zmqs():
+    """The limit tools/kernel_transport.py uses is where ZMQ itself stops binding."""
+    import tempfile
+
+    zmq = pytest.importorskip("zmq")
+    kt = _kernel_transport()
+    limit = kt.max_socket_path()
+    assert limit == kt.max_socket_path(sys.platform) > 90
+    base = tempfile.mkdtemp(prefix="vg-")  # a short folder (pytest's tmp_path is too long)
+    if kt.ipc_problem(base, suffix=kt.SUFFIX + 2) is not None:
+        os.rmdir(base)
+        pytest.skip(f"the temporary folder {base} is too long for this check")
+    # a directory whose sockets (name "/kernel-<uuid>-ipc-5") are exactly at the limit, and
+    # one byte longer
+    fits = base + "/" + "d" * (limit - kt.SUFFIX - len(base) - 1)
+    longer = fits + "x"
+    assert kt.ipc_problem(fits) is None
+    assert kt.ipc_problem(longer) is not None
+    context = zmq.Context()
+    try:
+        for folder, ok in ((fits, True), (longer, False)):
+            Path(folder).mkdir()
+            path = folder + "/kernel-" + "0" * 36 + "-ipc-5"
+            assert len(path) == limit + (not ok)
+            sock = context.socket(zmq.ROUTER)
+            try:
+                sock.bind("ipc://" + path)
+                bound = True
+            except zmq.ZMQError:
+                bound = False
+            finally:
+                sock.close(linger=0)
+            assert bound == ok, (len(path), limit)
+    finally:
+        context.term()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_runtime_covers_what_the_course_imports():

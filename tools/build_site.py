@@ -39,6 +39,9 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_transport import ipc_problem  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -88,15 +91,18 @@ class IPCKernelManager(AsyncKernelManager):
     """A local kernel that talks ZMQ over unix sockets in a private folder, not over TCP.
 
     Nothing listens on a port, and ipykernel (>= 7) has no reason to print its warning that
-    the kernel "is running over TCP without encryption".
+    the kernel "is running over TCP without encryption". Where unix sockets cannot be used
+    (no IPC in ZMQ, or a temporary folder whose path is too long for a socket) the kernel
+    talks TCP on 127.0.0.1, Jupyter's default.
     """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._ipc_dir = tempfile.mkdtemp(prefix="vg-kernel-")
-        self.transport = "ipc"
         self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
-        self.ip = os.path.join(self._ipc_dir, "k")  # sockets k-1 ... k-5
+        if ipc_problem(self._ipc_dir, suffix=len("/k-5")) is None:
+            self.transport = "ipc"
+            self.ip = os.path.join(self._ipc_dir, "k")  # sockets k-1 ... k-5
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
