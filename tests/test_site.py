@@ -191,3 +191,17 @@ def test_kernel_runs_over_unix_sockets(tmp_path, capfd):
     assert nb.cells[0].outputs[0]["text"].strip() == "42"
     err = capfd.readouterr().err
     assert "running over TCP" not in err, err[-2000:]
+
+
+def test_missing_mathjax_is_a_clear_error(monkeypatch, tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import build_site
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+
+    assert (build_site.mathjax_source() / "es5" / build_site.MATHJAX_JS).is_file()
+    monkeypatch.setattr(build_site.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit, match=r"MathJax 3 \(tex-svg-full.js\) is not installed"):
+        build_site.copy_mathjax(tmp_path)
+    assert not (tmp_path / "mathjax").exists()
