@@ -53,8 +53,11 @@ formgrader: $(STAMP)
 # Haswell, Zen, Sandybridge and the machine's own (SkylakeX on AVX-512 machines).
 KERNELS ?= Haswell Sandybridge
 
+# --dist loadscope: all tests of a module on one worker, so a module fixture that grades a
+# batch or starts a server (the mistake corpus, the pipeline, PostgreSQL, Slurm) is built
+# once, not once per worker.
 test: $(DEV)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadscope
 	@for k in $(KERNELS); do \
 	  echo "== science tests and the capstone's grading under OPENBLAS_CORETYPE=$$k =="; \
 	  OPENBLAS_CORETYPE=$$k PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto \
