@@ -507,6 +507,70 @@ def rule_holds(diagnosis: dict[str, Any]) -> bool:
     raise ValueError(f"unknown cause {cause!r}")
 
 
+# ------------------------------------------------------------------------------------------
+# The forward quantities of a plain perceptron, for the learner's own backward pass
+# ------------------------------------------------------------------------------------------
+#: The activations whose slope can be read off their output h (``layer_gradients``).
+SLOPE_FROM_OUTPUT: tuple[str, ...] = ("relu", "sigmoid", "tanh")
+
+
+def mlp_scores(Ws, bs, X, activation: str) -> np.ndarray:
+    r"""Scores of the plain perceptron with weights ``Ws`` and biases ``bs``:
+    :math:`h_0 = X`, :math:`h_l = \phi(h_{l-1} W_l + b_l)` for :math:`l < L` and the scores
+    :math:`s = h_{L-1} W_L + b_L` (no activation after the last layer), shape ``(N, n_L)``.
+    ``activation`` is a name of :mod:`vanishing.functional` (``"relu"``, ``"sigmoid"``, ...)."""
+    return forward_states(Ws, bs, X, activation)["scores"]
+
+
+def forward_states(Ws, bs, X, activation: str) -> dict[str, Any]:
+    r"""The forward quantities of the plain perceptron of :func:`mlp_scores`, as plain data:
+    ``{"Ws": [...], "bs": [...], "hs": [...], "scores": s, "activation": name}`` where
+    ``hs[l]`` is the input of Linear layer ``l`` (``hs[0]`` is ``X``, ``hs[l]`` =
+    :math:`\phi(h_{l-1} W_l + b_l)`), one per weight matrix. Arrays keep their dtype."""
+    from .. import functional as F
+
+    Ws, bs = [np.asarray(W) for W in Ws], [np.asarray(b) for b in bs]
+    if len(Ws) != len(bs) or not Ws:
+        raise ValueError(
+            f"forward_states: Ws and bs must be non-empty lists of the same length, got "
+            f"{len(Ws)} and {len(bs)}"
+        )
+    f = F.get(activation)[0]
+    h = np.asarray(X)
+    hs = []
+    for l, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        if h.ndim != 2 or W.ndim != 2 or h.shape[1] != W.shape[0] or b.shape != (W.shape[1],):
+            raise ValueError(
+                f"forward_states: layer {l}: input {h.shape}, W {W.shape} and b {b.shape} "
+                "do not fit (input (N, n_in), W (n_in, n_out), b (n_out,))"
+            )
+        hs.append(h)
+        z = h @ W + b
+        h = f(z) if l < len(Ws) - 1 else z
+    return {"Ws": Ws, "bs": bs, "hs": hs, "scores": h, "activation": activation}
+
+
+def model_states(model: nn.Module, X) -> dict[str, Any]:
+    """:func:`forward_states` of a plain ``vanishing.nn`` perceptron (Linear layers with one
+    activation between them, no batch norm or residual blocks), e.g. a patient's model."""
+    linear = nn.linear_layers(model)
+    acts = {m.name for m in model.modules() if isinstance(m, nn.Activation)}
+    others = [
+        type(m).__name__
+        for m in model.modules()
+        if not isinstance(m, (nn.Linear, nn.Activation, nn.Sequential))
+    ]
+    if len(acts) != 1 or others:
+        raise ValueError(
+            "model_states: model must be Linear layers with one activation between them; got "
+            f"activations {sorted(acts)} and other modules {others}"
+        )
+    (act,) = acts
+    Ws = [layer.params["W"].copy() for layer in linear]
+    bs = [layer.params["b"].copy() for layer in linear]
+    return forward_states(Ws, bs, X, act)
+
+
 def plot_patient(history: History, title: str | None = None):
     """Three panels from a patient's training History: the loss, the weight-gradient norm by
     depth at the first and the last recorded step, and the dead / saturated fraction of each

@@ -42,6 +42,39 @@ def gaussian_with_radius(n: int, radius: float, rng: np.random.Generator) -> np.
     return W * (radius / np.max(np.abs(np.linalg.eigvals(W))))
 
 
+def scaled_shift(n: int, scale: float) -> np.ndarray:
+    r"""``scale`` times the ``(n, n)`` down-shift matrix :math:`S` (ones just below the
+    diagonal, :math:`S e_j = e_{j+1}`). It is nilpotent: every eigenvalue is 0, so
+    :math:`\rho = 0`, yet :math:`\|(cS)^t\|_2 = c^t` for :math:`t < n` and
+    :math:`(cS)^n = 0`: the norm of the powers grows like :math:`c^t` for :math:`n - 1` steps
+    before it drops to 0."""
+    if int(n) != n or n < 1:
+        raise ValueError(f"scaled_shift: n must be a positive integer, got {n!r}")
+    return float(scale) * np.eye(int(n), k=-1)
+
+
+def product_norms(W: np.ndarray, T: int, slopes: np.ndarray | None = None) -> np.ndarray:
+    r""":math:`\|(D W)^t\|_2` (spectral norm) for :math:`t = 0, \dots, T`, with
+    :math:`D = \operatorname{diag}(\text{slopes})` (the identity if ``slopes`` is None):
+    the Jacobian product of a recurrence whose activation has these slopes at every step.
+    Shape ``(T + 1,)``, starting with 1. An exact zero product gives 0."""
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"product_norms: W must be a square matrix, got shape {W.shape}")
+    d = np.ones(W.shape[0]) if slopes is None else np.asarray(slopes, dtype=np.float64)
+    if d.shape != (W.shape[0],):
+        raise ValueError(
+            f"product_norms: slopes must have shape ({W.shape[0]},) like W's rows, got {d.shape}"
+        )
+    step = d[:, None] * W
+    J = np.eye(W.shape[0])
+    out = np.empty(T + 1)
+    for t in range(T + 1):
+        out[t] = np.linalg.norm(J, 2)
+        J = step @ J
+    return out
+
+
 def power_norms(W: np.ndarray, x0: np.ndarray, T: int) -> np.ndarray:
     r""":math:`\|W^t x_0\|_2` for :math:`t = 0, \dots, T`; shape ``(T + 1,)``."""
     out = np.empty(T + 1)
@@ -214,7 +247,7 @@ def spectral_norms(jacobians: np.ndarray) -> np.ndarray:
 RNN_HIDDEN, RNN_STEPS = 32, 30
 #: Its initial recurrent matrix is RNN_RADIUS · Q (Q orthogonal), its input weights have
 #: standard deviation RNN_INPUT_SCALE; SGD at RNN_LR, clipped at RNN_CLIP.
-RNN_RADIUS, RNN_INPUT_SCALE, RNN_LR, RNN_CLIP = 2.0, 0.1, 1.0, 1.0
+RNN_RADIUS, RNN_INPUT_SCALE, RNN_LR, RNN_CLIP = 2.0, 0.1, 1.0, 0.5
 
 
 def memory_task(
