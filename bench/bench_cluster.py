@@ -13,8 +13,10 @@ A throw-away course with ``students`` submissions of notebook 00 (the frozen fix
 
 Reported: notebooks per second both ways and their ratio (~1x is expected on one machine:
 the point of the array is running on many; its cost is what the ratio loses), and the
-overhead per shard. Both runs use a SQLite gradebook in the course folder (the shards share
-it on one machine; across machines use PostgreSQL). Needs root, slurm-wlm and munge.
+overhead per shard in core-seconds: the array's extra wall time times the cores it kept busy,
+per shard, and the cost of a shard with nothing to grade. Both runs use a SQLite gradebook
+in the course folder (the shards share it on one machine; across machines use PostgreSQL).
+Needs root, slurm-wlm and munge.
 Run: ``.venv/bin/python bench/bench_cluster.py [--students 24]``.
 """
 
@@ -115,8 +117,11 @@ def measure(students: int = 24) -> dict:
         "ratio": single_s / array_s,
         "shard_sizes": [t[0] for t in tasks],
         "idle_array_s": round(idle_s, 1),
-        # 3 tasks on the cores at once (2 here): wall x cores / shards, core-seconds per shard
-        "overhead_per_shard_s": idle_s * min(SHARDS, os.cpu_count() or 1) / SHARDS,
+        # the array's extra wall time over one machine, as core-seconds per shard (all cores
+        # busy in both runs): what splitting costs, worker and sandbox start-up included
+        "overhead_per_shard_s": (array_s - single_s) * min(SHARDS, os.cpu_count() or 1) / SHARDS,
+        # a shard with nothing to grade: scheduling, Python and nbgrader start, fingerprints
+        "idle_shard_s": idle_s * min(SHARDS, os.cpu_count() or 1) / SHARDS,
         "idle_task_s": [t[2] for t in idle_tasks],
         "load": os.getloadavg(),
     }

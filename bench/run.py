@@ -164,6 +164,26 @@ def bench_grading_rows() -> None:
     )
 
 
+def bench_cluster_rows() -> None:
+    import bench_cluster
+
+    r = quiet(bench_cluster.measure)
+    if "skipped" in r:
+        row("grading: 3 Slurm shards vs one machine", f"not measured ({r['skipped']})", "-",
+            "-", None)  # fmt: skip
+        return
+    row(
+        "grading: 3 Slurm array tasks vs one machine (--jobs = cores), same cores (nb/s); "
+        "per-shard overhead",
+        f"{r['array_nb_per_s']:.2f} / {r['single_nb_per_s']:.2f} nb/s = {r['ratio']:.2f}x; "
+        f"overhead {r['overhead_per_shard_s']:.1f} core-s per shard "
+        f"({r['idle_shard_s']:.1f} with nothing to grade)",
+        "one machine, same run",
+        "~1x (for information)",
+        None,
+    )
+
+
 def bench_scaling() -> None:
     rows = quiet(scaling.main)
     by = {(r["depth"], r["width"]): r for r in rows}
@@ -216,6 +236,7 @@ def main() -> int:
     if not args.quick:
         bench_notebooks()
         bench_grading_rows()
+        bench_cluster_rows()
         bench_scaling()
     write(HERE / "RESULTS.md", header, time.perf_counter() - t0)
     missed = [r for r in ROWS if r[4] is False]

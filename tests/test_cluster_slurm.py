@@ -302,7 +302,7 @@ def test_slurm_job_array_grades_each_submission_once(slurm, postgres, tmp_path):
     assert 2 <= len(kept) < len(shards[victim]), (kept, len(shards[victim]))
 
     # 2. the whole array: 3 tasks, the cancelled shard resumes
-    full = slurm.run(*sbatch, "--wait", f"--array=0-{SHARDS - 1}", str(SBATCH), timeout=600)
+    full = slurm.run(*sbatch, "--wait", f"--array=0-{SHARDS - 1}", str(SBATCH), timeout=1200)
     array = full.stdout.strip().split(";")[0]
     task_logs = {k: (logs / f"{array}_{k}.log").read_text() for k in range(SHARDS)}
     assert full.returncode == 0, full.stderr + "\n".join(task_logs.values())
