@@ -370,7 +370,7 @@ class GradientFlowExplorer:
         (self.grad_line,) = self.ax_grad.plot([], [], marker="o", ms=3, color="#0072B2")
         self.ax_grad.set_yscale("log")
         self.ax_grad.set_xlabel("Linear layer (1 = input side, last = output layer)")
-        self.ax_grad.set_ylabel("‖∂L/∂W‖ (log scale)")
+        self.ax_grad.set_ylabel("‖∂ℒ/∂W‖ (log scale)")
         self.ax_grad.set_title("Weight-gradient norm by depth")
         self.ax_grad.grid(True, which="major", alpha=0.3)
         edges = np.linspace(0, 1, self.bins + 1)
