@@ -4,8 +4,10 @@ nbgrader already restores edited or deleted test cells and their points (``Overw
 and the sandbox makes forbidden reads fail. What nbgrader does not do is *tell* anyone, and
 nothing stops a student from monkey-patching the assertions the tests use. Three checks:
 
-* :func:`compare_cells` (before grading): test cells deleted, edited, or given other points,
-  compared with the release and the source versions (the checksum nbgrader uses);
+* :class:`RecordedOverwriteCells` (before grading): nbgrader's ``OverwriteCells``, which
+  puts deleted and edited test cells and their points back, recording each change it makes
+  as a flag (a test cell holding the release's text, without the hidden tests, is not
+  edited);
 * :func:`scan_code` (before grading): a static look at the code the student could edit for
   patching of the grading helpers, numpy or IPython, and for names of places student code
   has no business reading (the gradebook, ``solutions/``, the course directory);
@@ -15,7 +17,7 @@ nothing stops a student from monkey-patching the assertions the tests use. Three
   before any student code ran, and makes sure that assertions that must fail still fail.
   The check cells and their output are removed before the grades are saved.
 
-All three are heuristics: a determined student who reads this file can evade the dynamic
+They are heuristics: a determined student who reads this file can evade the dynamic
 check (it runs in their kernel). They catch the usual tricks, and the sandbox, not these
 checks, is what keeps student code away from the grades.
 """
@@ -33,7 +35,7 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
 #: Names the test cells rely on, and the module each must be.
@@ -69,43 +71,58 @@ def _meta(cell) -> dict:
 
 
 # --- before grading: the cells -------------------------------------------------------------
-def compare_cells(
-    submitted: NotebookNode, release: NotebookNode, source: NotebookNode
-) -> list[str]:
-    """Flags for locked (test) cells that were deleted, edited or re-pointed."""
-    flags: list[str] = []
-    sub_cells = {_meta(c).get("grade_id"): c for c in submitted.cells if _meta(c).get("grade_id")}
-    src_cells = {_meta(c).get("grade_id"): c for c in source.cells if _meta(c).get("grade_id")}
-    for rel in release.cells:
-        meta = _meta(rel)
-        gid = meta.get("grade_id")
-        if not gid or not meta.get("locked"):
-            continue
-        got = sub_cells.get(gid)
-        if got is None:
-            flags.append(f"test cell deleted: {gid}")
-            continue
-        got_meta = _meta(got)
-        if meta.get("grade") and float(got_meta.get("points", -1)) != float(meta.get("points", 0)):
-            was, now = meta.get("points"), got_meta.get("points")
-            flags.append(f"test cell points changed: {gid} ({was} -> {now})")
-        if got.cell_type != rel.cell_type:
-            flags.append(f"test cell type changed: {gid}")
-            continue
-        mine = _checksum(got, meta)
-        allowed = {_checksum(rel, meta)}
-        if gid in src_cells:
-            allowed.add(_checksum(src_cells[gid], meta))
-        if mine not in allowed:
-            flags.append(f"test cell edited (checksum mismatch): {gid}")
-    return flags
+class RecordedOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` that also records, in :data:`STATIC`, every change it
+    undoes in a locked cell: ``test cell deleted``, ``test cell type changed``, ``test cell
+    points changed`` and ``test cell edited (checksum mismatch)``.
 
+    nbgrader compares a cell with the source version, which holds the hidden tests the
+    release lacks; a cell is called edited only when its checksum matches neither the source
+    (nbgrader's) nor the release version (the checksum ``generate_assignment`` wrote into the
+    release notebook on disk, not the one the student's copy carries)."""
 
-def _checksum(cell, meta: dict) -> str:
-    """nbgrader's checksum of a cell's content, with the release's flags and points."""
-    probe = nbformat.from_dict(json.loads(json.dumps(cell)))
-    probe.metadata["nbgrader"] = dict(meta)
-    return utils.compute_checksum(probe)
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        self._flags: list[str] = []
+        self._retyped: set[str] = set()
+        self._release = self._release_checksums(resources)
+        present = {_meta(c).get("grade_id") for c in nb.cells}
+        self._flags += [f"test cell deleted: {gid}" for gid in self._release if gid not in present]
+        nb, resources = super().preprocess(nb, resources)
+        STATIC.setdefault(_key(resources), []).extend(self._flags)
+        return nb, resources
+
+    def _release_checksums(self, resources: ResourcesDict) -> dict[str, str]:
+        """``{grade_id: checksum}`` of the locked cells of the release notebook on disk."""
+        assignment, _, notebook = _key(resources)
+        cd = _coursedir(self.config)
+        for folder in (cd.release_directory, cd.source_directory):
+            path = Path(cd.format_path(folder, ".", assignment)) / f"{notebook}.ipynb"
+            if not path.exists():
+                continue
+            try:
+                release = nbformat.read(path, as_version=4)
+            except (OSError, ValueError) as err:
+                self._flags.append(f"could not compare with the release: {err}")
+                return {}
+            return {
+                m["grade_id"]: m.get("checksum", "")
+                for m in map(_meta, release.cells)
+                if m.get("grade_id") and m.get("locked")
+            }
+        self._flags.append(f"could not compare with the release: no {notebook}.ipynb")
+        return {}
+
+    def report_change(self, name: str, attr: str, old, new) -> None:
+        """Called by ``OverwriteCells`` for each attribute it sets back; ``new`` is the
+        student's value (for ``checksum``: of the cell with type, lock and points restored)."""
+        super().report_change(name, attr, old, new)
+        if attr == "cell_type":
+            self._retyped.add(name)
+            self._flags.append(f"test cell type changed: {name}")
+        elif attr == "points":
+            self._flags.append(f"test cell points changed: {name} ({old:g} -> {new:g})")
+        elif attr == "checksum" and name not in self._retyped and new != self._release.get(name):
+            self._flags.append(f"test cell edited (checksum mismatch): {name}")
 
 
 # --- before grading: the code the student wrote -------------------------------------------
@@ -596,7 +613,7 @@ class CollectCanaries(NbGraderPreprocessor):
         return nb, resources
 
 
-#: static findings of each notebook (compare_cells, scan_code), made before OverwriteCells
+#: static findings of each notebook (scan_code, RecordedOverwriteCells), made before it runs
 STATIC: dict[tuple[str, str, str], list[str]] = {}
 
 
@@ -612,27 +629,17 @@ def _coursedir(config):
 
 
 class StaticChecks(NbGraderPreprocessor):
-    """First step of autograde's sanitising pass, before ``OverwriteCells`` puts test cells
-    back: compare the submitted cells with the release and the source (:func:`compare_cells`)
-    and scan the student's code (:func:`scan_code`)."""
+    """First step of autograde's sanitising pass, before anything is changed: scan the
+    student's code (:func:`scan_code`). :class:`RecordedOverwriteCells` adds what it finds
+    about the test cells."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         from grader.sandbox import REPOSITORY
 
-        assignment, _, notebook = key = _key(resources)
         cd = _coursedir(self.config)
-        source = Path(cd.format_path(cd.source_directory, ".", assignment)) / f"{notebook}.ipynb"
-        release = Path(cd.format_path(cd.release_directory, ".", assignment)) / f"{notebook}.ipynb"
-        flags: list[str] = []
-        try:
-            src_nb = nbformat.read(source, as_version=4)
-            rel_nb = nbformat.read(release if release.exists() else source, as_version=4)
-            flags += compare_cells(nb, rel_nb, src_nb)
-        except OSError as err:
-            flags.append(f"could not compare with the release: {err}")
         forbidden = sorted({str(Path(cd.root).resolve()), str(REPOSITORY)})
-        flags += [f"suspicious code: {f}" for f in scan_code(student_sources(nb), forbidden)]
-        STATIC[key] = flags
+        flags = [f"suspicious code: {f}" for f in scan_code(student_sources(nb), forbidden)]
+        STATIC[_key(resources)] = flags
         return nb, resources
 
 

@@ -38,9 +38,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # --- running student code -----------------------------------------------------------------
 # One grading path: `nbgrader autograde`, the formgrader's Autograde button and
-# `python -m grader autograde` all run these steps. Before nbgrader restores the test cells,
-# the submitted cells are compared with the release and the student's code is scanned
-# (grader.integrity.StaticChecks). While the notebook runs, the kernel is sandboxed whenever
+# `python -m grader autograde` all run these steps. First the student's code is scanned
+# (grader.integrity.StaticChecks); nbgrader's OverwriteCells then puts deleted or edited test
+# cells back and records each change as a flag (grader.integrity.RecordedOverwriteCells).
+# While the notebook runs, the kernel is sandboxed whenever
 # this process can make a sandbox (root on Linux; otherwise a loud warning) and its output is
 # capped (grader.sandbox.GradingExecute), and check cells look for tampering
 # (InsertCanaries/CollectCanaries). Last, the flags go to the grading ledger (RecordFlags),
@@ -50,7 +51,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "grader.integrity.RecordedOverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [

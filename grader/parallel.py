@@ -210,12 +210,14 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
     flags.extend(staging_copy.copy_submission(src, dst))
     flags.extend(staging_copy.check_timestamp(dst))
     expected = course.notebooks(sub.assignment)
+    invalid: set[str] = set()
     for path in sorted(dst.glob("*.ipynb")):
         try:
             nbformat.read(path, as_version=4)
         except Exception as err:  # noqa: BLE001 - any unreadable notebook
             first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
             flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
+            invalid.add(path.name)
             if path.is_dir():
                 shutil.rmtree(path)
             else:
@@ -227,7 +229,6 @@ def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> 
         extra[0].rename(dst / f"{missing[0]}.ipynb")
         missing, extra = [], []
     flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
-    invalid = {f.split(": ")[1] for f in flags if f.startswith("invalid notebook")}
     flags.extend(
         f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
     )
