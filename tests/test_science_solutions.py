@@ -247,31 +247,26 @@ def test_residual_50_layer_keeps_the_gradient_plain_loses_it(seed):
     # first / last hidden layer, measured over seeds 0–7 × 4 kernels:
     # plain 1.2e-32–2.5e-31 (margin 5.6 decades)
     assert plain[0] / plain[-2] < 1e-25
-    # residual 0.029–0.17 (margin 0.47 decades)
-    assert resid[0] / resid[-2] > 1e-2
+    # residual (skip around every sigmoid → linear pair) 0.50–2.3 over seeds 0–5 × 4 kernels
+    # (margin 0.70 decades below, 0.94 above)
+    assert 0.1 < resid[0] / resid[-2] < 20
 
 
 @pytest.mark.slow
 def test_residual_50_layer_sigmoid_net_trains_plain_does_not():
-    # At lr 0.2 with momentum 0.9 the residual net's late loss spikes now and then (a spike
-    # at the last step takes seed 1 to 0.81 under Haswell, 0.99 under SkylakeX), so: the
-    # median over 5 seeds of the final accuracy, and the best accuracy each run reached; the
-    # plain net stays at chance at every evaluation.
-    kw = dict(steps=300, progress=False, telemetry_every=10**9)
+    # SGD at lr 0.05 with momentum 0.9 for 300 steps (the notebook's protocol); accuracy on
+    # the training set evaluated every 30 steps and at the end.
+    kw = dict(steps=300, progress=False, telemetry_every=10**9, eval_every=30)
     runs = [
         (S.train_run("plain", seed=s, **kw), S.train_run("residual", seed=s, **kw))
         for s in range(5)
     ]
     plain_best = np.array([p.train_acc.max() for p, _ in runs])
     resid_final = np.array([r.final_train_acc for _, r in runs])
-    resid_best = np.array([r.train_acc.max() for _, r in runs])
-    # measured 0.502–0.520 over seeds 0–7 × 4 kernels; margin 0.080
+    # measured 0.502–0.520 over seeds 0–5 × 4 kernels; margin 0.080
     assert np.all(plain_best <= 0.6), plain_best
-    # single runs 0.807–1.00 over seeds 0–7 × 4 kernels; the median over any 5 consecutive
-    # seeds of 0–7, every kernel: margin 0.048
-    assert np.median(resid_final) >= 0.95, resid_final
-    # measured 0.898–1.00 over seeds 0–7 × 4 kernels (seed 6 peaks at 0.90); margin 0.048
-    assert np.all(resid_best >= 0.85), resid_best
+    # measured 0.880–1.00 over seeds 0–5 × 4 kernels; margin 0.080
+    assert np.all(resid_final >= 0.8), resid_final
 
 
 def test_identity_path_keeps_a_jacobian_product_from_vanishing():
@@ -279,8 +274,8 @@ def test_identity_path_keeps_a_jacobian_product_from_vanishing():
     Js = S.random_jacobians(50, 32, rng=rng)
     g = rng.standard_normal(32)
     plain, resid = S.chain_norms(g, Js, False), S.chain_norms(g, Js, True)
-    # plain: about 1/4 per layer (0.242; margin 0.092); residual: 17.9 / 6.2 (2.9; margin 1.5
-    # decades); seed 0 × 4 kernels
+    # plain: about 1/4 per layer (0.242; 0.232–0.250 over seeds 0–7 × 4 kernels, margin 0.082);
+    # residual: 2.9 (2.5–5.4 over seeds 0–7 × 4 kernels, margin 1.3 decades)
     per_layer = (plain[0] / plain[-1]) ** (1 / 49)
     assert 0.15 < per_layer < 0.35
     assert 0.1 < resid[0] / np.linalg.norm(g) < 100

@@ -1,22 +1,27 @@
 r"""Notebook 07: residual connections give the gradient a path around every layer.
 
-The two networks compared are the same 50 hidden sigmoid layers of width 32 (Xavier weights,
-the same random draws), two inputs and two classes; they differ only in the skip connections:
+The two networks compared have the same 50 hidden sigmoid layers of width 32 (Xavier weights,
+the same random draws); they differ only in the skip connections. Written with
+:math:`h_l` the input of layer :math:`l+1`'s sigmoid (the pre-activations),
 
-* **plain**: :math:`h_l = \sigma(h_{l-1} W_l + b_l)`;
-* **residual**: :math:`h_l = h_{l-1} + \sigma(h_{l-1} W_l + b_l)` for layers 2 to 50 (layer 1
-  changes the width from 2 to 32 and has no skip), built from
-  :class:`vanishing.nn.Residual`.
+* **plain**: :math:`h_l = \sigma(h_{l-1}) W_l + b_l`, the usual stack of sigmoid layers
+  (``Linear → [sigmoid → Linear] × (depth - 1) → sigmoid → Linear``);
+* **residual**: :math:`h_l = h_{l-1} + \sigma(h_{l-1}) W_l + b_l` for :math:`l = 2 \dots`
+  ``depth``: every ``sigmoid → Linear`` pair wrapped in :class:`vanishing.nn.Residual`, the
+  *pre-activation* order of He, Zhang, Ren & Sun (2016b, ECCV, "Identity mappings in deep
+  residual networks"). The branch ends in a linear layer with zero-mean weights, so at
+  initialisation it adds a zero-mean term and the sum does not drift.
 
 Backward through a residual layer is :math:`\partial L/\partial h_{l-1} = g_l + g_l J_l`
 (:math:`g_l = \partial L/\partial h_l`, :math:`J_l` the branch's Jacobian): the identity term
 passes :math:`g_l` down unchanged, however small :math:`g_l J_l` is.
 
 * :func:`gradient_norms_at_init`: per-layer weight-gradient norms at initialisation (float64:
-  the plain network's first-layer gradient, about :math:`10^{-30}` of the last, would be a
+  the plain network's first-layer gradient, about :math:`10^{-31}` of the last, would be a
   float32 subnormal or zero).
-* :func:`train_run`: SGD with momentum on two moons; the residual network trains, the plain one
-  stays at chance.
+* :func:`train_model`, :func:`train_run` (two moons) and :func:`digits_run` (the 8×8
+  handwritten digits, 10 classes): SGD with momentum; the residual network trains, the plain
+  one stays at chance.
 * :func:`chain_norms`: the same contrast on bare Jacobian products (no data, no training).
 * :func:`block_forward`, :func:`block_backward`: a residual block with a real branch,
   :math:`y = x + \mathrm{ReLU}(xW_1 + b_1)W_2 + b_2`, as plain functions (the reference for
@@ -27,9 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import nn, telemetry
+from .. import data, nn, optim, telemetry, train
 from ..train import History
-from .causes import depth_data, train_on_depth_data
+from .causes import depth_data
 
 __all__ = [
     "block_backward",
@@ -37,10 +42,16 @@ __all__ = [
     "branch_weights",
     "chain_norms",
     "deep_net",
+    "dataset_split",
+    "digits_run",
     "gradient_norms_at_init",
     "random_jacobians",
+    "train_model",
     "train_run",
 ]
+
+#: Training protocol of notebook 07 (both data sets): SGD with momentum, batches of 64.
+TRAIN = {"steps": 300, "lr": 0.05, "momentum": 0.9, "batch_size": 64, "val_fraction": 0.25}
 
 
 def deep_net(
@@ -48,27 +59,33 @@ def deep_net(
     *,
     depth: int = 50,
     width: int = 32,
+    n_in: int = 2,
+    n_out: int = 2,
     activation: str = "sigmoid",
     init: str = "xavier_normal",
     seed: int = 0,
     dtype=np.float64,
 ) -> nn.Sequential:
-    """The plain (``kind="plain"``) or residual (``kind="residual"``) network described above,
-    ``depth`` hidden layers. The weights are drawn in the same order from the same stream for
-    both kinds, so the two networks have identical parameters."""
+    """The plain (``kind="plain"``) or residual (``kind="residual"``) network described above:
+    ``n_in`` inputs, ``depth`` hidden ``activation`` layers of ``width``, ``n_out`` outputs.
+    The weights are drawn in the same order from the same stream for both kinds, so the two
+    networks have identical parameters; the plain one is exactly ``nn.mlp`` 's layer stack."""
     if kind not in ("plain", "residual"):
         raise ValueError(f"kind must be 'plain' or 'residual', got {kind!r}")
+    for name, v in (("depth", depth), ("width", width), ("n_in", n_in), ("n_out", n_out)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
     rng = np.random.default_rng([seed, 7])
-    layers: list[nn.Module] = [
-        nn.Linear(2, width, init=init, rng=rng, dtype=dtype),
-        nn.make_activation(activation),
-    ]
+    layers: list[nn.Module] = [nn.Linear(n_in, width, init=init, rng=rng, dtype=dtype)]
     for _ in range(depth - 1):
         block = nn.Sequential(
-            nn.Linear(width, width, init=init, rng=rng, dtype=dtype), nn.make_activation(activation)
+            nn.make_activation(activation), nn.Linear(width, width, init=init, rng=rng, dtype=dtype)
         )
         layers.append(nn.Residual(block) if kind == "residual" else block)
-    layers.append(nn.Linear(width, 2, init=init, rng=rng, dtype=dtype))
+    layers += [
+        nn.make_activation(activation),
+        nn.Linear(width, n_out, init=init, rng=rng, dtype=dtype),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -79,29 +96,62 @@ def gradient_norms_at_init(kind: str, *, depth: int = 50, seed: int = 0) -> np.n
     return telemetry.layer_gradient_norms(deep_net(kind, depth=depth, seed=seed), X, y)
 
 
-def train_run(
+def dataset_split(dataset: str, seed: int = 0):
+    """``(X_train, y_train, X_val, y_val)`` of :func:`train_model`: ``"moons"`` (450 + 150
+    points) or ``"digits"`` (1,348 + 449 images), shuffled by ``seed``."""
+    if dataset == "moons":
+        return depth_data("moons", 600, seed)
+    if dataset == "digits":
+        X, y = data.digits()
+        return data.train_val_split(X, y, TRAIN["val_fraction"], rng=np.random.default_rng(seed))
+    raise ValueError(f"dataset must be 'moons' or 'digits', got {dataset!r}")
+
+
+def train_model(
     kind: str,
     *,
+    dataset: str = "moons",
     depth: int = 50,
-    steps: int = 300,
-    lr: float = 0.2,
-    momentum: float = 0.9,
+    steps: int = TRAIN["steps"],
+    lr: float = TRAIN["lr"],
+    momentum: float = TRAIN["momentum"],
     seed: int = 0,
     telemetry_every: int = 5,
+    eval_every: int | None = None,
     progress: bool = True,
-) -> History:
-    """Train :func:`deep_net` with SGD (``lr``, ``momentum``, batches of 64) on two moons
-    (600 points, a quarter held out). Same data, weights and batch order for both kinds."""
-    return train_on_depth_data(
-        deep_net(kind, depth=depth, seed=seed),
-        lr=lr,
-        momentum=momentum,
+) -> tuple[nn.Sequential, History]:
+    """Train :func:`deep_net` (``kind``, ``depth`` hidden layers) with SGD (``lr``,
+    ``momentum``, batches of 64) on ``dataset``: ``"moons"`` (600 points, 2 classes) or
+    ``"digits"`` (1,797 8×8 images, 10 classes), a quarter held out for validation.
+    Same data, weights and batch order for both kinds. Returns ``(model, history)``."""
+    X_tr, y_tr, X_val, y_val = dataset_split(dataset, seed)
+    model = deep_net(kind, depth=depth, n_in=X_tr.shape[1], n_out=int(y_tr.max()) + 1, seed=seed)
+    hist = train.fit(
+        model,
+        X_tr,
+        y_tr,
+        optimizer=optim.SGD(model, lr=lr, momentum=momentum),
         steps=steps,
-        seed=seed,
+        batch_size=TRAIN["batch_size"],
+        rng=np.random.default_rng([seed, 10**6]),
+        X_val=X_val,
+        y_val=y_val,
+        eval_every=eval_every,
         telemetry_every=telemetry_every,
         progress=progress,
         label=f"{kind}, {depth} sigmoid layers",
     )
+    return model, hist
+
+
+def train_run(kind: str, **kwargs) -> History:
+    """The history of :func:`train_model` on two moons (same keyword arguments)."""
+    return train_model(kind, dataset="moons", **kwargs)[1]
+
+
+def digits_run(kind: str, **kwargs) -> History:
+    """The history of :func:`train_model` on the handwritten digits (same keyword arguments)."""
+    return train_model(kind, dataset="digits", **kwargs)[1]
 
 
 def random_jacobians(L: int, n: int, *, slope: float = 0.25, rng=None) -> list[np.ndarray]:
