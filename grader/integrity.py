@@ -662,14 +662,17 @@ class RecordFlags(NbGraderPreprocessor):
 
             ledger = Ledger.of(_coursedir(self.config))
             record = ledger.load(assignment, student) or {}
-            others = [f for f in record.get("flags", []) if not f.startswith(f"{notebook}: ")]
+            # an assignment's notebooks are graded one by one: keep the others' flags
+            per_notebook = dict(record.get("notebook_flags") or {})
+            per_notebook[notebook] = flags
             ledger.save(
                 {
                     "assignment": assignment,
                     "student": student,
                     "status": "graded",
                     "reason": "",
-                    "flags": others + flags,
+                    "flags": [f for name in sorted(per_notebook) for f in per_notebook[name]],
+                    "notebook_flags": per_notebook,
                     "fingerprint": "",  # not a fingerprinted run: the next one grades again
                     "graded_by": "nbgrader autograde",
                 }
