@@ -331,7 +331,7 @@ CHAIN_GRADIENT_NORMS = Exercise(
             "    z = x @ Ws[0]\n"
             "    s = F.sigmoid(z)\n"
             "    rest = chain_gradient_norms(Ws[1:], s, dout)\n"
-            "    # recompute ∂L/∂h_1 from the layers above (the chain is short)\n"
+            "    # recompute ∂ℒ/∂h_1 from the layers above (the chain is short)\n"
             "    dh = dout\n"
             "    zs, h = [], s\n"
             "    for W in Ws[1:]:\n"
@@ -373,7 +373,7 @@ CHAIN_WEIGHT_GRADIENTS = Exercise(
             + _WEIGHT_TAIL,
             message="multiply by σ'(z_l)",
         ),
-        # ∂L/∂z_l returned as if it were the weight gradient
+        # ∂ℒ/∂z_l returned as if it were the weight gradient
         "dz_not_dW": Mistake(
             code=_WEIGHT_HEAD
             + "        dz = dh * s * (1 - s)\n"

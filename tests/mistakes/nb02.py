@@ -173,7 +173,7 @@ EXERCISES = [
                         "        dh = dz @ Ws[l].T\n        grad_std[l] = np.std(dh)\n",
                     )
                 ),
-                message="grad_std is the std of ∂L/∂z_l, before multiplying by W_l.T",
+                message="grad_std is the std of ∂ℒ/∂z_l, before multiplying by W_l.T",
             ),
             "grads_output_side_first": Mistake(
                 code=layer_variant(
@@ -316,7 +316,7 @@ WEIGHT_GRADIENTS = Exercise(
     mistakes={
         "transposed": Mistake(
             code=weight_variant(("dWs[l] = hs[l].T @ dz", "dWs[l] = dz.T @ hs[l]")),
-            message="that is the transpose of ∂L/∂W_l",
+            message="that is the transpose of ∂ℒ/∂W_l",
         ),
         "output_side_first": Mistake(
             code=weight_variant(("dWs[l] = hs[l].T @ dz", "dWs[len(Ws) - 1 - l] = hs[l].T @ dz")),
