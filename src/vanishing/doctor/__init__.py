@@ -33,8 +33,10 @@ Layers: Linear layers are numbered 1..L and activation layers 1..A, input side f
 What a batch adds to the arrays: the input scale (root mean square of ``X``); identical units
 (a hidden layer whose units share weights and bias, e.g. all zero); the weight scale against
 the activation's (He: :math:`\sqrt2` for the ReLU family, Xavier: 1 for tanh/sigmoid), over the
-hidden layers of a plain stack; with ``lr`` or ``optimizer``, one trial step on a copy of the
-model (the batch loss must not rise by half). An all-zero output layer is a common choice and
+hidden layers of a plain stack; with ``lr`` or ``optimizer``, eight trial steps on a copy of
+the model and the batch (the loss must neither stay far above where it started nor stand
+still where the usual step size moves it) and, for Adam, its first step's size (about ``lr``
+per weight). An all-zero output layer is a common choice and
 sends no gradient back before its first step, so the depth profile is not judged then. From a
 History, growth is measured against the first record and update ratios over the first third
 of the records (a converged run rightly takes tiny steps).

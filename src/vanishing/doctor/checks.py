@@ -154,7 +154,9 @@ def update_findings(ratio, names, ctx: C.Context, *, estimate: bool) -> list[Fin
     lr = f" (lr = {ctx.lr:g})" if ctx.lr else ""
     out = []
     L = len(ratio)
-    high = _fired(hi_check, ratio) if not estimate else []
+    if estimate and ctx.optimizer == "adam":
+        hi_check = "adam_step"  # Adam's first step is about lr per weight: no slack needed
+    high = _fired(hi_check, ratio) if not estimate or hi_check == "adam_step" else []
     if high:
         worst = float(np.max(ratio[high]))
         out.append(make(

@@ -91,7 +91,10 @@ _CHECKS = (
           "History: median ||dW||/||W|| over the first third of the records"),
     Check("update_ratio_high", "update_estimate_high", 10.0, 100.0, "above",
           "one batch: lr g_l/||W_l|| (SGD) or lr sqrt(n_W)/||W_l|| (Adam)"),
-    Check("update_ratio_high", "step_loss_rise", 1.5, 10.0, "above",
+    Check("update_ratio_high", "adam_step", 0.1, 1.0, "above",
+          "one batch, Adam: its first step moves every weight by about lr, so "
+          "||dW||/||W|| = lr sqrt(n_W)/||W_l||"),
+    Check("update_ratio_high", "step_loss_rise", 20.0, 1e3, "above",
           "one batch, trial steps: median loss of the second half / the first (nan: critical)"),
     Check("update_ratio_low", "update_ratio_low", 1e-5, 1e-7, "below",
           "History: median ||dW||/||W|| over the first third of the records"),

@@ -1,0 +1,1 @@
+"""A labelled battery of networks for the gradient doctor (see cases.py)."""
