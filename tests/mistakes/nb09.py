@@ -363,7 +363,171 @@ FIX_E = fix(
     },
 )
 
+
+# --- layer_gradients: the backward pass that measures the gradient by depth ----------------
+LG_NO_SLOPE = """
+def layer_gradients(Ws, hs, dout, activation):
+    g = dout
+    dWs = []
+    for l in reversed(range(len(Ws))):
+        dWs.insert(0, hs[l].T @ g)
+        g = g @ Ws[l].T
+    return dWs
+"""
+
+LG_TANH_SLOPE = """
+def layer_gradients(Ws, hs, dout, activation):
+    g = dout
+    dWs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l] = hs[l].T @ g
+        if l > 0:
+            g = (g @ Ws[l].T) * (1 - hs[l] ** 2)
+    return dWs
+"""
+
+LG_SIGMOID_OF_H = """
+def layer_gradients(Ws, hs, dout, activation):
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    slope = {"relu": lambda h: (h > 0) * 1.0, "sigmoid": lambda h: sig(h) * (1 - sig(h)), "tanh": lambda h: 1 - np.tanh(h) ** 2}[activation]
+    g = dout
+    dWs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l] = hs[l].T @ g
+        if l > 0:
+            g = (g @ Ws[l].T) * slope(hs[l])
+    return dWs
+"""
+
+LG_REVERSED_ORDER = """
+def layer_gradients(Ws, hs, dout, activation):
+    slope = {"relu": lambda h: (h > 0).astype(h.dtype), "sigmoid": lambda h: h * (1 - h), "tanh": lambda h: 1 - h * h}[activation]
+    g = dout
+    dWs = []
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs.append(hs[l].T @ g)
+        if l > 0:
+            g = (g @ Ws[l].T) * slope(hs[l])
+    return dWs
+"""
+
+LG_FLOAT64_MASK = """
+def layer_gradients(Ws, hs, dout, activation):
+    g = dout
+    dWs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l] = hs[l].T @ g
+        if l > 0:
+            h = hs[l]
+            s = {"relu": np.where(h > 0, 1.0, 0.0), "sigmoid": h * (1 - h), "tanh": 1 - h * h}[activation]
+            g = (g @ Ws[l].T) * s
+    return dWs
+"""
+
+LG_MEAN_OVER_BATCH = """
+def layer_gradients(Ws, hs, dout, activation):
+    slope = {"relu": lambda h: (h > 0).astype(h.dtype), "sigmoid": lambda h: h * (1 - h), "tanh": lambda h: 1 - h * h}[activation]
+    g = dout
+    dWs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l] = hs[l].T @ g / len(g)
+        if l > 0:
+            g = (g @ Ws[l].T) * slope(hs[l])
+    return dWs
+"""
+
+LG_ALT_RECURSIVE = """
+def layer_gradients(Ws, hs, dout, activation):
+    if len(Ws) == 1:
+        return [hs[0].T @ dout]
+    h = hs[-1]
+    if activation == "relu":
+        d = h > 0
+    elif activation == "sigmoid":
+        d = h - h * h
+    else:
+        d = 1 - np.square(h)
+    below = layer_gradients(Ws[:-1], hs[:-1], np.multiply(dout @ Ws[-1].T, d, dtype=h.dtype), activation)
+    return below + [h.T @ dout]
+"""
+
+LG_ALT_EINSUM = """
+def layer_gradients(Ws, hs, dout, activation):
+    dWs = []
+    delta = np.array(dout, copy=True)
+    for W, h in zip(Ws[::-1], hs[::-1]):
+        dWs.append(np.einsum("ni,nj->ij", h, delta))
+        back = delta @ W.T
+        if activation == "relu":
+            delta = np.where(h > 0, back, np.zeros_like(back))
+        elif activation == "sigmoid":
+            delta = back * h * (1 - h)
+        else:
+            delta = back * (1 - h) * (1 + h)
+    return dWs[::-1]
+"""
+
+LG_ALT_FUNCTIONAL = """
+def layer_gradients(Ws, hs, dout, activation):
+    pre_slope = {"relu": lambda h: np.heaviside(h, 0).astype(h.dtype),
+                 "sigmoid": lambda h: h * (1 - h), "tanh": lambda h: 1 - h**2}[activation]
+    grads, g = [], dout
+    for l in reversed(range(len(Ws))):
+        grads.append(np.dot(hs[l].T, g))
+        g = np.dot(g, Ws[l].T) * pre_slope(hs[l])
+    grads.reverse()
+    return grads
+"""
+
+LG_IN_PLACE = """
+def layer_gradients(Ws, hs, dout, activation):
+    g = dout
+    dWs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        dWs[l] = hs[l].T @ g
+        if l > 0:
+            s = hs[l]
+            if activation == "relu":
+                s = (s > 0).astype(s.dtype)
+            elif activation == "sigmoid":
+                s *= 1 - s  # overwrites hs[l] with the slope
+            else:
+                s = 1 - s * s
+            g = (g @ Ws[l].T) * s
+    return dWs
+"""
+
+LG_COURSE_BACKWARD = """
+def layer_gradients(Ws, hs, dout, activation):
+    net = nn.Sequential(*[m for W in Ws for m in (nn.Linear(*W.shape), nn.ACTIVATION_MODULES[activation]())][:-1])
+    for layer, W in zip(nn.linear_layers(net), Ws):
+        layer.params["W"][...] = W
+    net(hs[0])
+    net.backward(dout)
+    return [layer.grads["W"].astype(W.dtype) for layer, W in zip(nn.linear_layers(net), Ws)]
+"""
+
+LAYER_GRADIENTS = Exercise(
+    cell="layer_gradients",
+    mistakes={
+        "no_slope": Mistake(LG_NO_SLOPE, "multiply by its slope at that layer"),
+        "tanh_slope_for_the_sigmoid": Mistake(LG_TANH_SLOPE, "1 - h**2 is tanh's slope"),
+        "slope_of_sigmoid_of_h": Mistake(LG_SIGMOID_OF_H, "not sigmoid(h) (1 - sigmoid(h))"),
+        "last_layer_first": Mistake(LG_REVERSED_ORDER, "return the gradients input side first"),
+        "float64_slope_mask": Mistake(LG_FLOAT64_MASK, "keep the dtype of the inputs"),
+        "mean_over_the_batch": Mistake(LG_MEAN_OVER_BATCH, "does not match centred differences"),
+        "slope_written_into_hs": Mistake(LG_IN_PLACE, "changed its input"),
+        "the_course_backward": Mistake(LG_COURSE_BACKWARD, "is off limits in this exercise"),
+    },
+    alternatives={
+        "recursive": LG_ALT_RECURSIVE,
+        "einsum_over_reversed_lists": LG_ALT_EINSUM,
+        "heaviside_and_reverse": LG_ALT_FUNCTIONAL,
+    },
+)
+
 EXERCISES = [
+    LAYER_GRADIENTS,
     DIAGNOSIS_A,
     FIX_A,
     DIAGNOSIS_B,
