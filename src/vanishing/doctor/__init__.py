@@ -36,9 +36,9 @@ the activation's (He: :math:`\sqrt2` for the ReLU family, Xavier: 1 for tanh/sig
 hidden layers of a plain stack; with ``lr`` or ``optimizer``, eight trial steps on a copy of
 the model and the batch (the loss must neither stay far above where it started nor stand
 still where the usual step size moves it) and, for Adam, its first step's size (about ``lr``
-per weight). An all-zero output layer is a common choice and
-sends no gradient back before its first step, so the depth profile is not judged then. From a
-History, growth is measured against the first record and update ratios over the first third
+per weight). An all-zero output layer is a common choice and sends no gradient back before
+its first step, so the depth profile is not judged then. From a History, growth is measured
+against the larger of the first record and the median, and update ratios over the first third
 of the records (a converged run rightly takes tiny steps).
 
 How the thresholds were chosen: on two-spirals batches of 256 over 12 seeds, healthy networks

@@ -292,18 +292,20 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
         np.nanmax(ratio_med, initial=0) > K.CHECKS["update_ratio_high"].warn
     )
     if len(G):
-        # exploding during training: the total gradient norm against its first finite record
-        # (not the run's median: a converged run's gradients rightly shrink by decades)
+        # exploding during training: the total gradient norm against the larger of its first
+        # finite record and its median (a converged run's gradients rightly shrink by decades;
+        # a net that starts with vanished gradients rightly grows them from its first record)
         with np.errstate(all="ignore"):
             total = np.sqrt(np.sum(np.square(G), axis=1))
             fin = total[np.isfinite(total) & (total > 0)]
-            growth = total / fin[0] if fin.size else np.full(len(total), np.nan)
+            ref = max(fin[0], float(np.median(fin))) if fin.size else np.nan
+            growth = total / ref if fin.size else np.full(len(total), np.nan)
         over = K._fired("training_growth", growth)
         if over:
             worst = float(np.nanmax(growth[np.isfinite(growth)]))
             findings.append(K.make(
                 "exploding", "training_growth", worst, "all Linear layers (total norm)", names,
-                f"the total gradient norm reached {growth[over[0]]:.3g} times its first record "
+                f"the total gradient norm reached {growth[over[0]]:.3g} times its early level "
                 f"at step {int(steps[over[0]])} (up to {worst:.3g} times)",
                 C.exploding_advice(ctx, lr_high), {"growth": worst}, int(steps[over[0]]),
             ))  # fmt: skip

@@ -77,7 +77,7 @@ _CHECKS = (
     Check("exploding", "signal_growth", 1e3, 1e5, "above",
           "an activation layer's std / the first activation layer's"),
     Check("exploding", "training_growth", 1e3, 1e6, "above",
-          "History: total gradient norm / its first finite record"),
+          "History: total gradient norm / max(its first finite record, its median)"),
     Check("dead_units", "dead", 0.7, 0.95, "above",
           "fraction of a ReLU-family layer's units never positive on the batch"),
     Check("saturation", "saturated", 0.3, 0.7, "above",
