@@ -22,6 +22,8 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from grader.gradebook_url import driver_url  # noqa: F401 (part of this module's API)
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "grader" / "nbgrader_config.py"
 
@@ -59,17 +61,6 @@ def course_config(root: str | os.PathLike | None = None, **dirs: str) -> Config:
     if dirs:
         raise TypeError(f"unknown course directories: {', '.join(dirs)}")
     return cfg
-
-
-def driver_url(url: str) -> str:
-    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.1 picks psycopg 3,
-    the course's dev dependencies install psycopg2."""
-    import importlib.util
-
-    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None:
-        if importlib.util.find_spec("psycopg2") is not None:
-            return "postgresql+psycopg2://" + url[len("postgresql://") :]
-    return url
 
 
 class GradingError(RuntimeError):

@@ -26,7 +26,7 @@ c.CourseDirectory.solution_directory = "grader/course/solution"
 # (e.g. postgresql://grader@dbhost/gradebook, so that several graders can work at once).
 os.makedirs(os.path.join(ROOT, "grader", "course"), exist_ok=True)
 if os.environ.get("VANISHING_GRADEBOOK_URL"):
-    from grader.course import driver_url
+    from grader.gradebook_url import driver_url
 
     c.CourseDirectory.db_url = driver_url(os.environ["VANISHING_GRADEBOOK_URL"])
 else:
