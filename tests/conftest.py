@@ -36,11 +36,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section("gradient doctor: precision and recall per finding")
     tr.write_line(f"{res['n_cases']} networks x seeds {res['seeds']}")
-    tr.write_line(f"{'finding':18s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s}")
+    tr.write_line(
+        f"{'finding':18s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s}"
+    )
     for code, s in res["scores"].items():
         tr.write_line(
             f"{code:18s} {s['tp']:4d} {s['fp']:4d} {s['fn']:4d} "
             f"{s['precision']:9.3f} {s['recall']:7.3f}"
         )
     for m in res["misses"]:
-        tr.write_line(f"  miss: {m['name']} (seed {m['seed']}): expected {m['label']}, got {m['got']}")
+        tr.write_line(
+            f"  miss: {m['name']} (seed {m['seed']}): expected {m['label']}, got {m['got']}"
+        )
