@@ -181,18 +181,29 @@ def reveal_map(needed: list[str]) -> dict[str, list[str]]:
     return out
 
 
+#: Printed by a fresh interpreter: its ``sys.path`` and the folder the course package is
+#: imported from (an editable install maps ``vanishing`` to ``src/vanishing`` with an import
+#: hook, not a ``sys.path`` entry; the ``grader`` package it maps too is not revealed).
+_PATHS_CODE = (
+    "import sys, json, importlib.util as u; s = u.find_spec('vanishing'); "
+    "print(json.dumps([sys.path, list(s.submodule_search_locations or []) if s else []]))"
+)
+
+
 def kernel_python_paths() -> list[str]:
-    """Paths a kernel of this environment imports from (``sys.path`` of a fresh interpreter,
-    which includes the folders an editable install adds)."""
+    """Paths a kernel of this environment imports from: ``sys.path`` of a fresh interpreter
+    and the folder of the course package ``vanishing``."""
     out = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+        [sys.executable, "-I", "-c", _PATHS_CODE],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
         cwd="/",
     )
-    paths = {p for p in json.loads(out.stdout) if p and os.path.isdir(p)}
+    path, package = json.loads(out.stdout)
+    paths = {p for p in path if p and os.path.isdir(p)}
+    paths |= {p for p in package if os.path.isdir(p)}
     paths |= {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
     return sorted(paths)
 
