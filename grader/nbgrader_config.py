@@ -5,13 +5,11 @@ feedback, the gradebook) lives under grader/course/, which git ignores.
 """
 
 import os
-import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
+# The plugins named below are the `grader` package, installed with the course (pyproject.toml).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # the plugins below live in grader/ (also for the `nbgrader` command)
-    sys.path.insert(0, ROOT)
 
 # --- the course directory ------------------------------------------------------------------
 c.CourseDirectory.root = ROOT

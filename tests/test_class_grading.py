@@ -24,8 +24,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader import sandbox  # noqa: E402
 from grader.course import COURSE_DIRS, Course, Ledger, course_config  # noqa: E402

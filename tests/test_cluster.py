@@ -15,8 +15,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader.cli import build_parser, main  # noqa: E402
 from grader.cluster import Shard, parse_shard, shard_of  # noqa: E402

@@ -37,8 +37,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader.cluster import shard_of  # noqa: E402
 from grader.course import Course, course_config  # noqa: E402

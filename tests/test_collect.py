@@ -26,8 +26,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader.collect import Limits, format_time, parse_time, unsafe_name  # noqa: E402
 from grader.course import Course, course_config  # noqa: E402

@@ -43,7 +43,9 @@ time.sleep(3600)
 
 
 def _solved(extra: str | None = None) -> nbformat.NotebookNode:
-    nb = nbformat.read(ROOT / "tests" / "fixtures" / "grading" / NB00 / f"{NB00}.ipynb", as_version=4)
+    nb = nbformat.read(
+        ROOT / "tests" / "fixtures" / "grading" / NB00 / f"{NB00}.ipynb", as_version=4
+    )
     if extra:  # a cell of the learner's own, right after the first test cell
         first_test = next(
             i

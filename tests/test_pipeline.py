@@ -24,8 +24,6 @@ import pytest
 from nbgrader.validator import Validator
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `grader` is a top-level folder of the repository
-    sys.path.insert(0, str(ROOT))
 
 from grader.course import Course, course_config  # noqa: E402
 

@@ -22,8 +22,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader.course import Course, course_config  # noqa: E402
 

@@ -223,3 +223,21 @@ def test_runtime_covers_what_the_course_imports():
         if not {_split(d)[0] for d in owners.get(m, [m])} & closure
     }
     assert not missing, f"imported but not installed by `make lab`: {missing}"
+
+
+def test_grader_is_installed_with_the_course_and_nothing_edits_sys_path_for_it():
+    # `grader` is a package of the distribution (pyproject's packages.find), importable from
+    # anywhere: no file of the project puts the repository root on sys.path to reach it
+    out = subprocess.run(
+        [sys.executable, "-c", "import grader.export, grader.course; print(grader.__file__)"],
+        cwd="/", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert Path(out.stdout.strip()) == ROOT / "grader" / "__init__.py"
+    pattern = re.compile(r"sys\.path\.insert\(0, *(str\()?ROOT\)?\)")
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("grader", "tests", "bench", "src")
+        for p in (ROOT / folder).rglob("*.py")
+        if pattern.search(p.read_text())
+    ]
+    assert offenders == []

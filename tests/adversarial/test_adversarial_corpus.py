@@ -28,8 +28,6 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader import sandbox  # noqa: E402
 from grader.course import Course, course_config  # noqa: E402

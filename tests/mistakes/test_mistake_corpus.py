@@ -19,8 +19,6 @@ import nbformat
 import pytest
 
 ROOT = corpus.ROOT
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from grader.course import Course, course_config  # noqa: E402
 
