@@ -317,7 +317,9 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
         findings += K.signal_findings(np.asarray(h.act_std)[0], act_names, kinds, ctx, first_step)
         findings += K.saturation_findings(_nanmedian(h.saturated), act_names, kinds, ctx)
         dead = np.asarray(h.dead)
-        grew = len(dead) > 1 and bool(np.nanmax(dead[-1] - dead[0]) > 0.3)
+        change = dead[-1] - dead[0] if len(dead) > 1 else np.empty(0)
+        change = change[np.isfinite(change)]  # a layer with no units recorded is nan
+        grew = bool(change.size) and bool(change.max() > 0.3)
         last = int(steps[-1]) if len(steps) else None
         findings += K.dead_findings(dead[-1], act_names, ctx, last, during_training=grew)
     if ratio_med is not None:
