@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shlex
+import site
 import stat
 import subprocess
 import sys
@@ -68,7 +69,9 @@ def test_postbuild_installs_the_package_and_nothing_else():
     assert "--no-deps" in cmd and cmd[-1] == "."
     # this very environment was installed from the repository root the same way (make: pip
     # install -e ".[dev]"), so pip can build and install the package from there
-    dist = importlib.metadata.distribution("vanishing")
+    # the environment's record of it (a `vanishing.egg-info` that the editable build leaves at
+    # the repository root would shadow it from sys.path when run from there)
+    (dist,) = importlib.metadata.distributions(name="vanishing", path=site.getsitepackages())
     direct = json.loads(dist.read_text("direct_url.json") or "{}")
     assert direct.get("dir_info", {}).get("editable"), direct
     assert Path(urlsplit(direct["url"]).path).resolve() == ROOT
