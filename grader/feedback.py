@@ -37,6 +37,7 @@ and the instructor open in a browser. Two preprocessors run first in ``GenerateF
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import time
@@ -54,6 +55,7 @@ BEGIN = ClearHiddenTests.begin_test_delimeter.default_value
 END = ClearHiddenTests.end_test_delimeter.default_value
 
 
+@functools.lru_cache(maxsize=8)
 def hidden_block(begin: str = BEGIN, end: str = END) -> re.Pattern:
     """A hidden block: from a line holding ``begin`` to the next line holding ``end``, both
     lines included (the rule of nbgrader's ``ClearHiddenTests``)."""
@@ -61,7 +63,6 @@ def hidden_block(begin: str = BEGIN, end: str = END) -> re.Pattern:
     return re.compile(rf"^[^\n]*{b}[^\n]*\n.*?^[^\n]*{e}[^\n]*(?:\n|\Z)", re.S | re.M)
 
 
-HIDDEN = hidden_block()
 NOTE = "# (hidden tests: not shown in feedback)\n"
 REDACTED = "[hidden test line removed from the feedback]"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
