@@ -23,6 +23,8 @@ passes :math:`g_l` down unchanged, however small :math:`g_l J_l` is.
   handwritten digits, 10 classes): SGD with momentum; the residual network trains, the plain
   one stays at chance.
 * :func:`chain_norms`: the same contrast on bare Jacobian products (no data, no training).
+* :func:`degradation_losses`: He et al.'s (2016) degradation on the digits: a deeper plain
+  tanh net reaches a higher training loss than a shallower one; its residual twin does not.
 * :func:`block_forward`, :func:`block_backward`: a residual block with a real branch,
   :math:`y = x + \mathrm{ReLU}(xW_1 + b_1)W_2 + b_2`, as plain functions (the reference for
   the notebook's exercises); :func:`branch_weights` draws the weights of a stack of them.
@@ -43,6 +45,7 @@ __all__ = [
     "chain_norms",
     "deep_net",
     "dataset_split",
+    "degradation_losses",
     "digits_run",
     "gradient_norms_at_init",
     "random_jacobians",
@@ -239,4 +242,66 @@ def branch_weights(
         out.append(
             (W1.astype(dtype), np.zeros(hidden, dtype), W2.astype(dtype), np.zeros(width, dtype))
         )
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Degradation: a deeper plain net trains worse than a shallower one; its residual twin does not
+# ------------------------------------------------------------------------------------------
+#: The degradation comparison of notebook 07 on the digits: tanh layers of 32 with Xavier
+#: weights (a 5-layer *sigmoid* net does not leave its plateau within this budget, so the
+#: shallow reference would not train), SGD with momentum 0.9, batches of 64.
+DEGRADATION = {"activation": "tanh", "depths": (5, 20), "steps": 300, "lr": 0.02, "window": 50}
+
+
+def degradation_losses(
+    *,
+    depths: tuple[int, int] = DEGRADATION["depths"],
+    steps: int = DEGRADATION["steps"],
+    lr: float = DEGRADATION["lr"],
+    seed: int = 0,
+    window: int = DEGRADATION["window"],
+) -> dict[str, dict[str, object]]:
+    """Train three :func:`deep_net` s of :data:`DEGRADATION` 's tanh layers on the digits: plain
+    with ``depths[0]`` hidden layers, plain with ``depths[1]``, residual with ``depths[1]``.
+
+    Same data, batch order and optimiser for all three (see :func:`train_model`). Returns
+    ``{label: {"loss": per-step training loss (ndarray), "final_loss": mean training loss of
+    the last ``window`` steps (float), "train_acc": final training accuracy (float)}}`` with
+    labels ``"plain, <d> layers"`` and ``"residual, <d> layers"``.
+    """
+    if len(depths) != 2 or not all(isinstance(d, (int, np.integer)) and d >= 1 for d in depths):
+        raise ValueError(f"depths must be two positive ints (shallow, deep), got {depths!r}")
+    if not isinstance(window, (int, np.integer)) or not 1 <= window <= steps:
+        raise ValueError(f"window must be an int in [1, steps={steps}], got {window!r}")
+    X_tr, y_tr, X_val, y_val = dataset_split("digits", seed)
+    out: dict[str, dict[str, object]] = {}
+    for kind, depth in (("plain", depths[0]), ("plain", depths[1]), ("residual", depths[1])):
+        model = deep_net(
+            kind,
+            depth=int(depth),
+            n_in=X_tr.shape[1],
+            n_out=int(y_tr.max()) + 1,
+            activation=DEGRADATION["activation"],
+            seed=seed,
+        )
+        hist = train.fit(
+            model,
+            X_tr,
+            y_tr,
+            optimizer=optim.SGD(model, lr=lr, momentum=TRAIN["momentum"]),
+            steps=steps,
+            batch_size=TRAIN["batch_size"],
+            rng=np.random.default_rng([seed, 10**6]),
+            X_val=X_val,
+            y_val=y_val,
+            eval_every=steps,
+            telemetry_every=10**9,
+            progress=False,
+        )
+        out[f"{kind}, {depth} layers"] = {
+            "loss": np.asarray(hist.loss, dtype=float),
+            "final_loss": float(np.mean(hist.loss[-window:])),
+            "train_acc": float(hist.final_train_acc),
+        }
     return out
