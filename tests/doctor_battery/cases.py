@@ -5,7 +5,8 @@ must report (``label``, from how the case is built: what is wrong, not what the 
 and how it is examined (one batch with the optimiser, or a History after ``pretrain`` steps).
 :func:`train_accuracy` trains a case for :data:`STEPS` steps; :func:`apply` applies a remedy
 (the doctor's first fix, as settings) to a case. The data: 512 two-moons points (noise 0.2),
-standardised, unless ``input_scale`` multiplies them.
+standardised, unless ``input_scale`` multiplies them. The capstone's patients (notebook 09) come
+as they are admitted and trained there, on their own data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from vanishing import data, doctor, nn, optim, train
+from vanishing.experiments import capstone
 
 STEPS = 500
 BATCH = 64
@@ -29,6 +31,13 @@ BASE: dict[str, Any] = {
     "zero": None, "optimizer": "sgd", "lr": 0.1, "input_scale": 1.0, "pretrain": 0,
     "dtype": "float64",
 }  # fmt: skip
+
+
+def _patient(name, label):
+    """Capstone patient ``name`` (vanishing.experiments.capstone), trained as prescribed."""
+    case_name = f"capstone patient {name} trained"
+    return {"name": case_name, "label": frozenset(label), "settings": None, "patient": name,
+            "fix": FIXES.get(case_name)}  # fmt: skip
 
 
 def _c(name, label, **kw):
@@ -68,6 +77,13 @@ FIXES: dict[str, dict] = {
     "relu bias -5 d8 + adam lr 1": {"bias": 0.0},
     "tanh normal(1) w64 + inputs x1e-4": INPUTS,
     "relu he d10 + inputs x1e-4 + sgd lr 3": INPUTS,
+    # the capstone's patients, examined with their History after training as prescribed
+    # (notebook 09); the learning rate is not on record, so a step-size remedy is the usual 0.1
+    "capstone patient A trained": RELU_HE,
+    "capstone patient B trained": HE,
+    "capstone patient C trained": {"lr": 0.1},
+    "capstone patient D trained": {"bias": 0.0},
+    "capstone patient E trained": HE,
 }
 
 
@@ -133,6 +149,19 @@ CASES: list[dict] = [
        input_scale=1e-4, lr=3.0),
     _c("tanh normal(1) w64 + inputs x1e-4", ("saturation", "init_scale", "input_scale"),
        depth=10, width=64, activation="tanh", init="normal", input_scale=1e-4),
+    # --- the capstone's patients after training (what each was built with: capstone._WARD) ---
+    # A: sigmoid with Xavier, gradients vanish through the saturating units
+    _patient("A", ("vanishing",)),
+    # B: N(0, 1) weights, 4x He's scale: signal and gradients explode, the updates are huge
+    # and the loss turns nan at step 2
+    _patient("B", ("nonfinite", "exploding", "init_scale", "update_ratio_high")),
+    # C: He weights, SGD lr 1.5: the steps are too long and the loss turns nan at step 5
+    _patient("C", ("nonfinite", "update_ratio_high")),
+    # D: biases -10 in hidden layer 4: every unit there is dead from step 0
+    _patient("D", ("dead_units",)),
+    # E: N(0, 0.05) weights, a fifth of He's scale: the signal dies out with depth (the deep
+    # layers' units die as training moves their biases: a symptom, not the cause)
+    _patient("E", ("vanishing", "init_scale")),
 ]  # fmt: skip
 
 
@@ -177,6 +206,11 @@ def _fit(model, s, X, y, steps, seed):
 def examine(case: dict, seed: int = 0) -> doctor.Report:
     """The doctor's report on the case: one batch of 256 (with the optimiser), or the batch
     and the History of ``pretrain`` steps."""
+    if case.get("patient"):
+        patient = capstone.admit(case["patient"], seed)
+        with np.errstate(all="ignore"):
+            patient.train(progress=False)
+            return patient.examine()
     s = case["settings"]
     X, y = dataset(s, seed)
     model = build(s, seed)
@@ -212,9 +246,22 @@ def train_accuracy(s: dict, seed: int = 0) -> float:
         return float(train.accuracy(model, X, y))
 
 
+def patient_accuracy(name: str, fix: dict, seed: int = 0) -> float:
+    """Capstone patient ``name`` trained with ``fix`` for capstone.STEPS steps: its
+    validation accuracy (0 when training diverged)."""
+    h = capstone.treat(name, fix, seed)
+    return 0.0 if h.diverged or not np.isfinite(h.final_val_acc) else float(h.final_val_acc)
+
+
 def treat(case: dict, seed: int = 0, rounds: int = 3) -> tuple[dict, list[dict]]:
     """The doctor's course of treatment: examine, apply the first finding's remedy, examine
-    again, up to ``rounds`` times; returns the final settings and the remedies given."""
+    again, up to ``rounds`` times; returns the final settings and the remedies given. A
+    capstone patient gets one round (its settings are not on show): the settings returned
+    are the fix."""
+    if case.get("patient"):
+        report = examine(case, seed)
+        remedy = None if report.healthy else report.primary.remedy
+        return (remedy or {}), [remedy] if remedy is not None else []
     s, given = case["settings"], []
     for _ in range(rounds):
         report = examine({"settings": s}, seed)

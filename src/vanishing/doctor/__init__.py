@@ -39,7 +39,11 @@ still where the usual step size moves it) and, for Adam, its first step's size (
 per weight). An all-zero output layer is a common choice and sends no gradient back before
 its first step, so the depth profile is not judged then. From a History, growth is measured
 against the larger of the first record and the median, and update ratios over the first third
-of the records (a converged run rightly takes tiny steps).
+of the records (a converged run rightly takes tiny steps). With a model and its History, the
+model's weight scale is judged as the initial one when training barely moved the weights
+(:data:`~.rules.SCALE_MOVED`); otherwise, for a plain ReLU-family stack, the initial scale is
+read from the History's first record (the activations' std at step 0). Weights far too small
+explain dead deep layers and tiny updates: the report names the scale, not its symptoms.
 
 How the thresholds were chosen: on two-spirals batches of 256 over 12 seeds, healthy networks
 (He ReLU depth 3–30, sigmoid/ReLU with batch norm, residual with batch norm) stayed within
@@ -56,9 +60,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import Module
-from . import rules
+from . import checks, rules
 from .curriculum import NOTEBOOKS
-from .examine import _nanmedian, context, examine_batch, examine_history
+from .examine import (
+    _nanmedian,
+    context,
+    examine_batch,
+    examine_history,
+    explained,
+    explained_by_scale,
+    initial_scale_from_history,
+    weights_moved,
+)
 from .report import Finding, Report
 from .rules import *  # noqa: F403  (the threshold names)
 from .rules import CHECKS, CODES, SEVERITIES, SEVERITY_RANK
@@ -150,7 +163,7 @@ def diagnose(
     batch = ctx = None
     if model is not None:
         b_findings, report_kw, ctx = examine_batch(
-            model, X, y, loss, lr, optimizer, trained=history is not None
+            model, X, y, loss, lr, optimizer, trained=history is not None and weights_moved(history)
         )
         if lr is None and optimizer is None:
             ctx.lr = lr_ctx
@@ -161,7 +174,10 @@ def diagnose(
 
     if ctx is None:
         ctx = context(None, list(history.act_kinds), len(history.linear_names), lr_ctx)
+    from_first = model is not None and ctx.trained and initial_scale_from_history(history, ctx)
     h_findings, numbers = examine_history(history, ctx)
+    if from_first:
+        h_findings += checks.init_scale_findings(ctx, list(history.linear_names)[1:-1])
     h_findings = _dedupe(h_findings)
     n_rec = len(history.telemetry_steps)
     h_source = (
@@ -184,7 +200,7 @@ def diagnose(
         )
     # both: the History speaks for what happened during training (steps, measured ratios),
     # the batch for the network as it is now
-    batch.findings = _sort(_merge(h_findings, batch.findings))
+    batch.findings = _sort(explained(explained_by_scale(_merge(h_findings, batch.findings), ctx)))
     batch.source = f"{batch.source}; and {h_source}"
     if numbers["update_ratio"] is not None:
         batch.update_ratio = numbers["update_ratio"]

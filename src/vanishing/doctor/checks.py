@@ -265,8 +265,12 @@ def init_scale_findings(ctx: C.Context, names_used) -> list[Finding]:
     return [make(
         "init_scale", "scale_orders", worst, "hidden-to-hidden Linear layers", names_used,
         f"the initial weights {way} the signal by 10^{worst:.1f} over the plain stack: "
-        f"std(W)·√fan_in = {ctx.weight_scale:.3g} against {ctx.target_scale:.3g} for "
-        f"{ctx.activation} (threshold 10^{CHECKS['scale_orders'].warn:g})",
+        + (
+            f"std(W)·√fan_in = {ctx.weight_scale:.3g} against {ctx.target_scale:.3g} for "
+            if np.isfinite(ctx.weight_scale)
+            else "read from the activations' std at the first record of the History, for "
+        )
+        + f"{ctx.activation} (threshold 10^{CHECKS['scale_orders'].warn:g})",
         C.init_scale_advice(ctx),
         {"scale_orders": ctx.scale_orders, "weight_scale": ctx.weight_scale, "worst": worst},
     )]  # fmt: skip

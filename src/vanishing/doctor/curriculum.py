@@ -89,7 +89,8 @@ def _init_remedy(ctx: Context) -> dict:
 def _lr_down(ctx: Context) -> dict:
     """A tenth of the learning rate (Adam: at most its usual 1e-3)."""
     if not ctx.lr:
-        return {"clip": 1.0}
+        # the learning rate is not on record: the usual start (notebook 03)
+        return {"lr": 1e-3 if ctx.optimizer == "adam" else 0.1}
     return {"lr": min(ctx.lr / 10, 1e-3) if ctx.optimizer == "adam" else ctx.lr / 10}
 
 
@@ -166,15 +167,18 @@ def exploding_advice(ctx: Context, lr_high: bool):
     return join(cause), join(fix), tuple(sorted(set(nbs))), remedy or {"clip": 1.0}
 
 
-def nonfinite_advice(ctx: Context):
+def nonfinite_advice(ctx: Context, diverged: bool = False):
+    """``diverged``: training ended in nan/inf (a History), so the step size is suspect even
+    when the learning rate is not on record."""
     dtype = f"the {ctx.dtype}" if ctx.dtype else "the floating-point"
     cause = [f"values overflowed {dtype} range: exploding activations or gradients"]
     remedy = None
     if ctx.too_large:
         cause.append(f"the weights are far too large ({scale_text(ctx)})")
         remedy = _init_remedy(ctx)
-    if ctx.lr is not None:
-        cause.append(f"or the learning rate ({ctx.lr:g}) made the weights diverge")
+    if ctx.lr is not None or diverged:
+        lr = f" ({ctx.lr:g})" if ctx.lr is not None else ""
+        cause.append(f"or the learning rate{lr} made the weights diverge")
         remedy = remedy or _lr_down(ctx)
     fix = (
         "lower the learning rate (03), clip the gradient's global norm (08), use He/Xavier "

@@ -14,7 +14,7 @@ from . import checks as K
 from . import curriculum as C
 from .render import _span
 from .report import Finding
-from .rules import EARLY_FRACTION, SCALE_TARGET, TRIAL_STEPS
+from .rules import CHECKS, EARLY_FRACTION, SCALE_MOVED, SCALE_TARGET, TRIAL_STEPS
 
 
 def _f64(a) -> np.ndarray:
@@ -152,12 +152,53 @@ def _trial_steps(model: Module, X, y, loss: str, lr: float, optimizer, k: int = 
     return out
 
 
-def _explained(findings: list[Finding]) -> list[Finding]:
+def weights_moved(h) -> bool:
+    """Whether training, as a History recorded it, can have moved the weights' scale: the
+    median update ratio summed over the steps reaches :data:`~.rules.SCALE_MOVED` (a run
+    that diverged, or recorded no update ratios, counts as moved)."""
+    U = np.asarray(h.update_ratio, dtype=np.float64)
+    if h.nan_step is not None or U.size == 0 or not np.all(np.isfinite(U)):
+        return True
+    return float(np.mean(np.median(U, axis=1))) * max(int(h.steps), 1) >= SCALE_MOVED
+
+
+def initial_scale_from_history(h, ctx: C.Context) -> bool:
+    """Read the initial weight scale of a trained plain ReLU-family stack from the History's
+    first record (the network before its first step): with He's scale every layer keeps the
+    activations' std, so ``log10`` of the last activation layer's std over the first's is
+    the scale orders :math:`\\sum_l \\log_{10}(s_l/s^*)` of the hidden-to-hidden layers. Sets
+    ``ctx.scale_orders``, marks the scale as the initial one and returns True when it could."""
+    if ctx.batchnorm or ctx.residual or not ctx.kinds or not np.size(h.act_std):
+        return False
+    if any(SCALE_TARGET.get(k, 0.0) != SCALE_TARGET["relu"] for k in ctx.kinds):
+        return False  # saturating units squash the std: it does not follow the scale
+    std0 = np.asarray(h.act_std, dtype=np.float64)[0]
+    if len(std0) < 3 or not (np.all(np.isfinite(std0)) and np.all(std0 > 0)):
+        return False
+    ctx.scale_orders = float(np.log10(std0[-1] / std0[0]))
+    ctx.weight_scale = float("nan")  # the weights as examined are not the initial ones
+    ctx.trained = False
+    return True
+
+
+def explained_by_scale(findings: list[Finding], ctx: C.Context) -> list[Finding]:
+    """Drop the symptoms of initial weights far too small (``ctx.too_small``): the signal
+    dies out before the deep layers, so their ReLUs are switched by the biases alone and
+    die as training nudges the biases, and every update is as tiny as the gradient. The
+    weight scale is the finding (unless large negative biases kill the units themselves)."""
+    if not ctx.too_small:
+        return findings
+    drop = {"update_ratio_low"} | ({"dead_units"} if ctx.hidden_bias >= -0.5 else set())
+    return [f for f in findings if f.code not in drop]
+
+
+def explained(findings: list[Finding]) -> list[Finding]:
     """Drop the symptoms that a root cause on the same report explains."""
     codes = {f.code for f in findings}
     dead = any(f.code == "dead_units" and f.severity == "critical" for f in findings)
     inputs = "input_scale" in codes
     exploding = "exploding" in codes
+    vanishing = "vanishing" in codes
     out = []
     for f in findings:
         if f.code == "vanishing" and dead:
@@ -166,6 +207,15 @@ def _explained(findings: list[Finding]) -> list[Finding]:
             continue  # ratios to the first layer and gradients vs weights scale with X
         if f.code == "update_ratio_high" and "losses" in f.numbers and (inputs or exploding):
             continue  # huge gradients diverge at any usual step size: fix them first
+        ratio = np.asarray(f.numbers.get("update_ratio", [np.nan]), dtype=np.float64)
+        if f.code == "update_ratio_low" and dead and np.all(ratio == 0):
+            continue  # exactly 0 is no gradient at all (a dead layer), at any step size
+        if (
+            f.code == "update_ratio_low"
+            and vanishing
+            and ratio[-1] > CHECKS["update_ratio_low"].warn
+        ):
+            continue  # the step size is right where the gradient arrives: it vanishes below
         out.append(f)
     return out
 
@@ -231,7 +281,7 @@ def examine_batch(model: Module, X, y, loss: str, lr, optimizer, trained=False):
             # moves it (a dead or symmetric net stands still at any step size)
             reference = _trial_steps(model, X, y, loss, usual, optimizer) if lr < usual else None
             findings += K.step_findings(trial, ctx, reference)
-        findings = _explained(findings)
+        findings = explained(explained_by_scale(findings, ctx))
     report_kw: dict[str, Any] = dict(
         source=f"one batch of {len(X)} examples ({model.mode} mode), {len(lin)} Linear and "
         f"{len(acts)} activation layers" + (f", lr = {lr:g}" if lr is not None else ""),
@@ -275,7 +325,8 @@ def _history_nonfinite(h, names, kinds, act_names, steps, G, ctx) -> list[Findin
                     f"; by the last recorded step (step {int(steps[-1])}) the gradient norms "
                     f"had grown up to {np.max(ratio):.3g}-fold"
                 )
-    return [K.make("nonfinite", None, 1.0, where, layers, summary, C.nonfinite_advice(ctx),
+    advice = C.nonfinite_advice(ctx, diverged=True)
+    return [K.make("nonfinite", None, 1.0, where, layers, summary, advice,
                    {"nan_step": h.nan_step}, step, severity="critical")]  # fmt: skip
 
 

@@ -114,6 +114,11 @@ UPDATE_REFERENCE = 1e-3
 #: History: the fraction of the first records whose update ratios are judged (a converged run
 #: rightly takes tiny steps at the end).
 EARLY_FRACTION = 1 / 3
+#: History: training may have changed the weight scale when the summed median update ratio
+#: (sum over the steps of the median over Linear layers of ||dW||/||W||) reaches this; below
+#: it the weights as examined are still the initial weights within 10 %, so their scale is
+#: judged as the initial scale (a net whose gradients vanished from the start barely moves).
+SCALE_MOVED = 0.1
 #: The weight scale that keeps the variance of the signal, by activation.
 SCALE_TARGET: dict[str, float] = {
     "relu": 2**0.5,
