@@ -183,3 +183,138 @@ def test_zero_loss_is_drawn_at_the_floor_not_left_out():
     assert np.all(np.isfinite(y)) and y.min() == plots.LOSS_FLOOR
     assert "1e-07" in ax.get_ylabel()
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------------
+# The figures of notebooks 08 and 09 (runs from vanishing.experiments)
+# ------------------------------------------------------------------------------------------
+SAFE = {to_hex(c) for c in plots.OKABE_ITO} | {to_hex(c) for c in plots.MODEL_COLOURS}
+
+
+def _line_colours_safe(fig: Figure):
+    """Every line and bar is an Okabe–Ito colour or a grey."""
+    for ax in fig.axes:
+        artists = list(ax.lines) + list(ax.patches)
+        for a in artists:
+            c = to_hex(a.get_facecolor() if a in ax.patches else a.get_color())
+            r, g, b = c[1:3], c[3:5], c[5:7]
+            assert c in SAFE or r == g == b, f"{a.get_label()!r} is drawn in {c}"
+
+
+def _legend_data_overlap(ax) -> int:
+    """How many drawn data points of ``ax`` lie under its legend box."""
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    hits = 0
+    for line in ax.lines:
+        xy = np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float)
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy) == 0 or line.get_label().startswith("_"):
+            continue
+        px = ax.transData.transform(xy)
+        inside = (px[:, 0] >= box.x0) & (px[:, 0] <= box.x1)
+        hits += int(np.sum(inside & (px[:, 1] >= box.y0) & (px[:, 1] <= box.y1)))
+    return hits
+
+
+def test_training_curves_loss_legend_covers_no_data(histories):
+    fig = plots.plot_training_curves(histories, smooth=1)
+    loss_ax, acc_ax = fig.axes
+    assert loss_ax.get_legend()._loc == 0  # "best": matplotlib moves it off the lines
+    assert _legend_data_overlap(loss_ax) == 0
+    assert _legend_data_overlap(acc_ax) == 0
+
+
+def test_plot_norms_draws_the_series_and_the_references():
+    a, b = np.geomspace(1.0, 1e3, 20), np.r_[np.geomspace(1.0, 1e-3, 19), 0.0]
+    fig = plots.plot_norms({"grows": a, "dies": b}, references={"1": np.ones(20)}, title="t")
+    _check_labelled(fig)
+    _line_colours_safe(fig)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), a)
+    y = ax.lines[1].get_ydata()
+    assert np.isnan(y[-1]) and np.array_equal(y[:-1], b[:-1])  # 0 is left off the log axis
+    assert [ln.get_label() for ln in ax.lines] == ["grows", "dies", "1"]
+    assert ax.lines[0].get_color() != ax.lines[1].get_color()
+
+
+def test_chain_explorer_follows_lambda_to_the_t_on_the_linear_chain():
+    fig = plots.chain_explorer(0.9, "tanh", T=30)
+    _check_labelled(fig)
+    _line_colours_safe(fig)
+    ax = fig.axes[0]
+    lines = {ln.get_label(): np.asarray(ln.get_ydata()) for ln in ax.lines}
+    assert set(lines) == {"linear", "tanh", r"$\lambda^t$, $\lambda$ = 0.9"}
+    np.testing.assert_allclose(lines["linear"], 0.9 ** np.arange(31), rtol=1e-10)
+    assert [ln.get_label() for ln in plots.chain_explorer(1.2, "linear", T=5).axes[0].lines] == [
+        "linear",
+        r"$\lambda^t$, $\lambda$ = 1.2",
+    ]
+
+
+def test_plot_clipping_two_log_panels_threshold_and_nan_marker():
+    from vanishing.experiments import exploding as E
+
+    runs = E.clipping_comparison(steps=30, seed=0)
+    fig = plots.plot_clipping(runs)
+    _check_labelled(fig)
+    _line_colours_safe(fig)
+    ax_l, ax_g = fig.axes
+    assert ax_l.get_yscale() == ax_g.get_yscale() == "log"
+    assert f"clip threshold {E.CLIP:g}" in [ln.get_label() for ln in ax_g.lines]
+    diverged = [lab for lab, h in runs.items() if h.nan_step is not None]
+    assert diverged == ["no clipping"]
+    assert any("loss is nan from step" in ln.get_label() for ln in ax_l.lines)
+
+
+def test_plot_rnn_clipping_titles_labels_and_legend_off_the_axes():
+    from vanishing.experiments import exploding as E
+
+    runs = E.rnn_clipping_comparison(steps=5, seed=0)
+    fig = plots.plot_rnn_clipping(runs)
+    _check_labelled(fig)
+    _line_colours_safe(fig)
+    assert fig._suptitle is not None and fig._suptitle.get_text()
+    for ax in fig.axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+        assert ax.get_legend() is None  # one legend for the figure, below the panels
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    c = f"{E.RNN_CLIP:g}"
+    assert labels == ["no clipping", f"clipped at {c}", "chance, ln 2", f"clip threshold {c}"]
+
+
+def test_plot_patient_three_panels_from_the_history(histories):
+    h = histories["sigmoid"]
+    fig = plots.plot_patient(h, title="Patient S")
+    _check_labelled(fig)
+    _line_colours_safe(fig)
+    ax_l, ax_g, ax_a = fig.axes
+    assert fig._suptitle.get_text() == "Patient S"
+    np.testing.assert_allclose(ax_l.lines[0].get_ydata(), h.loss)
+    np.testing.assert_allclose(ax_g.lines[0].get_ydata(), h.grad_norm[0])
+    np.testing.assert_allclose(ax_g.lines[1].get_ydata(), h.grad_norm[-1])
+    assert ax_g.get_yscale() == "log"
+    bars = [p.get_height() for p in ax_a.patches]
+    shown = [v for v in (h.dead[0], h.saturated[0]) if np.any(np.isfinite(v))]
+    np.testing.assert_allclose(bars, np.concatenate(shown))
+
+
+def test_the_package_is_split_and_loads_the_notebook_figures_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vanishing.plots as p\n"
+        "assert 'vanishing.experiments.exploding' not in sys.modules\n"
+        "p.plot_norms; assert 'vanishing.experiments.exploding' in sys.modules\n"
+        "assert 'vanishing.plots.capstone' not in sys.modules\n"
+        "p.plot_patient\n"
+        "try:\n    p.no_such_plot\nexcept AttributeError as e:\n    assert 'no_such_plot' in str(e)\n"
+        "else:\n    raise SystemExit('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    for name in plots.__all__:
+        assert getattr(plots, name) is not None

@@ -289,24 +289,3 @@ def test_the_rnn_trains_unclipped_when_its_gradient_does_not_explode():
     # measured at most 0.0003 over seeds 0–7 × 4 kernels (threshold 0.05, margin 160×)
     losses = [E.train_rnn(radius=1.0, seed=seed).final_loss for seed in range(4)]
     assert max(losses) < 0.05, losses
-
-
-def test_plot_rnn_clipping_titles_labels_and_legend_off_the_axes():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    runs = E.rnn_clipping_comparison(steps=5, seed=0)
-    fig = E.plot_rnn_clipping(runs)
-    try:
-        assert fig._suptitle is not None and fig._suptitle.get_text()
-        for ax in fig.axes:
-            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-            assert ax.get_legend() is None  # one legend for the figure, below the panels
-        (legend,) = fig.legends
-        labels = [t.get_text() for t in legend.get_texts()]
-        c = f"{E.RNN_CLIP:g}"
-        assert labels == ["no clipping", f"clipped at {c}", "chance, ln 2", f"clip threshold {c}"]
-    finally:
-        plt.close(fig)
