@@ -79,3 +79,24 @@ def test_unknown_activation_lists_names():
 def test_non_numeric_input():
     with pytest.raises(TypeError, match="x must be an array of numbers"):
         F.sigmoid(np.array(["a"]))
+
+
+def test_norm_matches_the_definition_in_float64():
+    a = np.random.default_rng(0).standard_normal((7, 5))
+    assert F.norm(a) == pytest.approx(math.sqrt(float((a * a).sum())), rel=1e-14)
+    assert F.norm(np.array([3, 4])) == 5.0  # integers are read as float64
+    assert F.norm(np.zeros((0, 3))) == 0.0
+
+
+@pytest.mark.parametrize("scale", [1e-25, 1e25])
+def test_norm_survives_float32_squares_that_under_or_overflow(scale):
+    a = np.full((10, 10), scale, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = F.norm(a)
+    assert got == pytest.approx(10 * float(np.float32(scale)), rel=1e-6)
+
+
+def test_norm_passes_inf_and_nan_through():
+    assert F.norm(np.array([1.0, np.inf])) == np.inf
+    assert math.isnan(F.norm(np.array([1.0, np.nan])))

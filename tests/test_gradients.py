@@ -4,13 +4,22 @@ A module, activation or loss added to its registry is checked here with no furth
 Points are kept at least 0.05 away from kinks; the tolerance is the course's 1e-7.
 """
 
+import importlib
+import pkgutil
+
 import numpy as np
 import pytest
 
+import vanishing
 from vanishing import functional as F
 from vanishing import gradcheck, losses, nn
 
 TOL = 1e-7
+
+# Modules registered outside nn (experiments.batchnorm.FunctionalBatchNorm) join nn.MODULES on
+# import; tests/test_nn.py checks that every Module subclass of the package is registered.
+for _info in pkgutil.walk_packages(vanishing.__path__, "vanishing."):
+    importlib.import_module(_info.name)
 
 
 def _points(rng, name, n=200):

@@ -61,6 +61,23 @@ def test_fan_in_and_fan_out_are_not_swapped():
     assert W.var() == pytest.approx(2 / 1000, rel=0.1)  # 2/fan_out would be 100x larger
 
 
+@pytest.mark.parametrize("name", sorted(init.INITIALISERS))
+def test_every_initialiser_takes_shape_gain_rng_dtype_in_that_order(name):
+    f = init.get(name)
+    by_position = f((6, 4), 0.5, np.random.default_rng(3), np.float32)
+    by_keyword = f((6, 4), gain=0.5, rng=np.random.default_rng(3), dtype=np.float32)
+    assert by_position.dtype == np.float32
+    np.testing.assert_array_equal(by_position, by_keyword)
+
+
+def test_normal_std_is_keyword_only_and_multiplies_gain():
+    a = init.normal((5, 5), 0.5, np.random.default_rng(4))
+    b = init.normal((5, 5), rng=np.random.default_rng(4), std=0.5)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError):
+        init.normal((5, 5), 1.0, None, np.float64, 0.5)  # std positionally is refused
+
+
 def test_normal_std_and_zeros():
     W = init.normal((300, 300), std=0.01, rng=np.random.default_rng(2))
     assert W.std() == pytest.approx(0.01, rel=Z * np.sqrt(2 / W.size))

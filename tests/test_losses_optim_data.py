@@ -47,6 +47,24 @@ def _model_with_grads(rng):
     return net
 
 
+def test_loss_names_are_case_insensitive_and_unknown_ones_listed():
+    assert losses.get("MSE") is losses.mse
+    assert losses.get("Cross_Entropy") is losses.softmax_cross_entropy
+    with pytest.raises(ValueError, match="cross_entropy"):
+        losses.get("hinge")
+
+
+def test_as_targets_shapes_what_each_loss_takes():
+    out = np.zeros((3, 4), np.float32)
+    y = np.array([0, 3, 1])
+    onehot = losses.as_targets(y, out, "mse")
+    np.testing.assert_array_equal(onehot, np.eye(4, dtype=np.float32)[y])
+    assert onehot.dtype == np.float32
+    col = losses.as_targets(np.array([0.5, 1.0, 2.0]), np.zeros((3, 1)), "mse")
+    assert col.shape == (3, 1)
+    np.testing.assert_array_equal(losses.as_targets(y, out, "cross_entropy"), y)
+
+
 def test_sgd_step_and_recorded_update():
     rng = np.random.default_rng(0)
     net = _model_with_grads(rng)

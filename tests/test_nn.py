@@ -1,8 +1,13 @@
 """Modules: batch norm conventions, dtypes, modes and error messages."""
 
+import gc
+import importlib
+import pkgutil
+
 import numpy as np
 import pytest
 
+import vanishing
 from vanishing import nn
 
 
@@ -144,3 +149,91 @@ def test_bad_constructor_arguments():
         nn.BatchNorm1d(3, momentum=2)
     with pytest.raises(TypeError, match="item 1 is int"):
         nn.Sequential(nn.ReLU(), 3)
+
+
+# ------------------------------------------------------------------------------------------
+# What every module records, and the registry the gradient-check test walks
+# ------------------------------------------------------------------------------------------
+#: Bases that are not layers of their own: never instantiated as such, not registered.
+ABSTRACT = {nn.Module, nn.Activation, nn._Container}
+
+
+def import_every_submodule() -> None:
+    """Import all of ``vanishing`` so that every Module subclass in the package exists."""
+    for info in pkgutil.walk_packages(vanishing.__path__, "vanishing."):
+        importlib.import_module(info.name)
+
+
+def unregistered_modules() -> list[type]:
+    """Concrete subclasses of ``nn.Module`` (at any depth) defined in the package and missing
+    from ``nn.MODULES``. Subclasses defined by tests (deliberately broken layers that
+    tests/test_gradcheck.py checks the checker with) are not the package's."""
+    found, todo = [], list(nn.Module.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        in_package = cls.__module__.split(".")[0] == "vanishing"
+        if in_package and cls not in ABSTRACT and nn.MODULES.get(cls.__name__) is not cls:
+            found.append(cls)
+    return found
+
+
+def test_every_module_subclass_is_registered():
+    import_every_submodule()
+    missing = unregistered_modules()
+    assert not missing, f"register these (nn.register) so the gradient test checks them: {missing}"
+
+
+import_every_submodule()  # so that the parametrisation below sees every registered module
+
+
+def test_the_registry_check_reports_an_unregistered_subclass():
+    class Doubler(nn.Module):
+        __module__ = "vanishing.experiments.doubling"  # as if a package module defined it
+
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+    try:
+        assert unregistered_modules() == [Doubler]
+        y = Doubler().forward(np.ones((2, 3)))
+        assert y.sum() == 12
+    finally:
+        del Doubler
+        gc.collect()  # the subclass list holds weak references: the class is gone for good
+    assert unregistered_modules() == []
+
+
+@pytest.mark.parametrize("name", sorted(nn.MODULES))
+def test_forward_called_directly_records_input_and_output(name):
+    module, x = nn.MODULES[name].example(np.random.default_rng(0), np.float64)
+    y = module.forward(x)
+    assert module.input is x and module.output is y
+    for _, m in module.named_modules():  # a container's layers record their own pass
+        assert m.output is not None, m
+
+
+def test_a_subclass_forward_calling_super_records_its_own_result():
+    class Halved(nn.Tanh):
+        def forward(self, x):
+            return super().forward(x) / 2
+
+    try:
+        m = Halved()
+        x = np.array([[0.5, -1.0]])
+        y = m(x)
+        assert m.input is x and m.output is y
+        np.testing.assert_array_equal(y, np.tanh(x) / 2)
+    finally:
+        del Halved, m
+        gc.collect()
+
+
+def test_named_modules_gives_dotted_paths_depth_first():
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(nn.Linear(2, 2, rng=rng), nn.Residual(nn.Sequential(nn.Tanh())))
+    assert [n for n, _ in net.named_modules()] == ["", "0", "1", "1.block", "1.block.0"]
+    assert [n for n, _ in net.named_modules("net")][:2] == ["net", "net.0"]

@@ -5,11 +5,13 @@ can be looked at, checked and plotted.
 
 Modules
 -------
-functional   activations and their derivatives
-init         initialisers ``f(shape, gain=1.0, rng=None)``, shape ``(fan_in, fan_out)``
+functional   activations and their derivatives; ``norm``, the one Euclidean norm of an array
+init         initialisers ``f(shape, gain=1.0, rng=None, dtype=np.float64)``, shape
+             ``(fan_in, fan_out)``
 nn           ``Module``, ``Linear``, activations, ``BatchNorm1d``, ``Residual``,
              ``Sequential``, ``mlp``
-losses       ``softmax_cross_entropy``, ``mse``: each returns ``(loss, dpred)``
+losses       ``softmax_cross_entropy``, ``mse``: each returns ``(loss, dpred)``;
+             ``as_targets`` shapes labels for a loss
 optim        ``SGD``, ``Adam``, ``clip_grad_norm``
 data         ``two_spirals``, ``moons``, ``circles`` (made in code, never downloaded)
 gradcheck    centred-difference gradients, relative error, ``check_module``
@@ -33,6 +35,13 @@ Naming glossary (used everywhere in the package, the notebooks and the tests)
 ``lr``                   learning rate
 ``rng``                  a ``numpy.random.Generator``, always passed in, never global
 ``params``, ``grads``    dicts of arrays by name, one gradient per parameter
+``input``, ``output``    what a module's last ``forward`` took and returned (however it was
+                         called); telemetry and the doctor read them
+``linear_layers``        ``nn.linear_layers(model)``: the ``Linear`` modules;
+                         ``telemetry.named_linear_layers(model)``: ``(dotted name, Linear)``
+``dead``                 ``telemetry.dead_fraction``: units never positive on the batch
+                         (max <= 0); ``experiments.relu.zero_unit_fraction``: units exactly
+                         0 for every example (notebook 04's ``dead_fraction`` exercise)
 =======================  ====================================================================
 """
 

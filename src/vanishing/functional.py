@@ -7,6 +7,9 @@ extra arguments as its function.
 
 ``ACTIVATIONS`` maps each name to its ``(function, derivative)`` pair; :func:`get` looks a
 name up and lists the valid ones when it is unknown.
+
+:func:`norm` is the package's one Euclidean (Frobenius) norm of an array, safe against the
+overflow and underflow of squares in float32.
 """
 
 from __future__ import annotations
@@ -135,3 +138,28 @@ def get(name: str) -> tuple[ArrayFn, ArrayFn]:
     if key not in ACTIVATIONS:
         raise unknown_name("activation", name, list(ACTIVATIONS))
     return ACTIVATIONS[key]
+
+
+def norm(a) -> float:
+    r"""Euclidean norm :math:`\sqrt{\sum_i a_i^2}` of all entries of ``a`` (Frobenius for a matrix).
+
+    One BLAS dot product in the array's own dtype, redone on the array rescaled by its largest
+    magnitude when the sum of squares would overflow or underflow there (float32 gradients of a
+    vanishing network reach 1e-25, whose square is 0 in float32). Non-float input is read as
+    float64; ``0.0`` for an empty array, ``inf``/``nan`` when an entry is.
+    """
+    flat = np.asarray(a).ravel()
+    if flat.dtype.kind != "f":
+        flat = flat.astype(np.float64)
+    if flat.size == 0:
+        return 0.0
+    fi = np.finfo(flat.dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        s = float(np.dot(flat, flat))
+    if fi.tiny * 1e6 < s < fi.max / 1e6:
+        return float(np.sqrt(s))
+    m = float(np.max(np.abs(flat)))
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    scaled = flat.astype(np.float64) / m
+    return m * float(np.sqrt(np.dot(scaled, scaled)))

@@ -55,8 +55,12 @@ def zeros(shape, gain: float = 1.0, rng=None, dtype=np.float64) -> np.ndarray:
     return np.zeros(shape, dtype=check_dtype(dtype))
 
 
-def normal(shape, std: float = 1.0, rng=None, gain: float = 1.0, dtype=np.float64) -> np.ndarray:
-    r"""Draws from :math:`\mathcal N(0, (\text{gain}\cdot\text{std})^2)`."""
+def normal(shape, gain: float = 1.0, rng=None, dtype=np.float64, *, std: float = 1.0) -> np.ndarray:
+    r"""Draws from :math:`\mathcal N(0, (\text{gain}\cdot\text{std})^2)`.
+
+    The common initialiser signature, plus a keyword-only ``std``: through :func:`get` (and
+    so in :class:`~vanishing.nn.Linear`) ``gain`` alone sets the standard deviation.
+    """
     std = check_positive(std, "std", allow_zero=True)
     _, _, gain, rng, dtype = _prepare(shape, gain, rng, dtype)
     return (rng.standard_normal(tuple(shape)) * (std * gain)).astype(dtype)

@@ -89,7 +89,25 @@ LOSSES: dict[str, Callable[..., tuple[float, np.ndarray]]] = {
 }
 
 
-def get(name: str):
-    if name not in LOSSES:
+def get(name: str) -> Callable[..., tuple[float, np.ndarray]]:
+    """The loss registered as ``name`` in :data:`LOSSES` (case-insensitive)."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in LOSSES:
         raise unknown_name("loss", name, list(LOSSES))
-    return LOSSES[name]
+    return LOSSES[key]
+
+
+def as_targets(y, out: np.ndarray, loss: str) -> np.ndarray:
+    """``y`` in the form loss ``loss`` takes against predictions ``out``.
+
+    For ``"mse"`` against ``(N, C)`` outputs, 1-D ``y`` becomes a column when ``C == 1``
+    and one-hot rows when it holds integer class labels; otherwise ``y`` is returned as an
+    array, unchanged (cross-entropy takes the labels themselves).
+    """
+    y = np.asarray(y)
+    if str(loss).lower() == "mse" and y.ndim == 1 and out.ndim == 2:
+        if out.shape[1] == 1:
+            return y.reshape(-1, 1).astype(out.dtype)
+        if y.dtype.kind in "iu":  # class labels against C outputs: one-hot targets
+            return np.eye(out.shape[1], dtype=out.dtype)[y]
+    return y

@@ -17,6 +17,7 @@ dtype)`` returning an instance and an input, which the test suite gradient-check
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -34,6 +35,19 @@ def register(cls: type[Module]) -> type[Module]:
     return cls
 
 
+def _recording(forward: Callable[[Module, np.ndarray], np.ndarray]):
+    """``forward`` that also stores its input and result as ``module.input``/``.output``."""
+
+    @functools.wraps(forward)
+    def recorded(self: Module, x: np.ndarray) -> np.ndarray:
+        y = forward(self, x)
+        self.input, self.output = x, y
+        return y
+
+    recorded._records_output = True  # type: ignore[attr-defined]
+    return recorded
+
+
 class Module:
     """Base class: parameters, gradients, a train/eval mode and a cache for backward."""
 
@@ -44,6 +58,15 @@ class Module:
         self.input: np.ndarray | None = None
         self.output: np.ndarray | None = None
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        # Every ``forward`` a subclass defines is wrapped so that ``input`` and ``output``
+        # (what telemetry and the doctor read) are recorded however the module is run:
+        # ``module(x)`` and ``module.forward(x)`` alike, with no way for a subclass to skip it.
+        super().__init_subclass__(**kwargs)
+        fwd = cls.__dict__.get("forward")
+        if fwd is not None and not getattr(fwd, "_records_output", False):
+            cls.forward = _recording(fwd)
+
     # --- the interface -----------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -52,9 +75,7 @@ class Module:
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        y = self.forward(x)
-        self.input, self.output = x, y
-        return y
+        return self.forward(x)
 
     # --- parameters and gradients --------------------------------------------------------
     @property
@@ -75,6 +96,12 @@ class Module:
         yield self
         for _, child in self.children():
             yield from child.modules()
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Every module with its dotted name (``prefix``, ``""`` for this one), depth first."""
+        yield prefix, self
+        for name, child in self.children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
     def zero_grad(self) -> None:
         for m in self.modules():

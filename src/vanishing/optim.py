@@ -111,7 +111,13 @@ def _grad_arrays(grads) -> list[np.ndarray]:
 
 
 def global_norm(grads) -> float:
-    r""":math:`\sqrt{\sum_i \|g_i\|^2}` over all gradient arrays."""
+    r""":math:`\sqrt{\sum_i \|g_i\|^2}` over all gradient arrays.
+
+    Squares summed in float64 (where a float32 gradient's squares neither underflow nor
+    overflow), not :func:`vanishing.functional.norm`: :func:`clip_grad_norm` scales every
+    clipped training run by this value, so its rounding is part of the seeded results of
+    notebook 08, and it is the sum notebook 08's ``clip_by_global_norm`` exercise computes.
+    """
     return float(
         np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in _grad_arrays(grads)))
     )

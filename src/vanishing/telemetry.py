@@ -1,7 +1,7 @@
 r"""Per-layer statistics of a network, observed from outside the model.
 
 Nothing here lives inside a layer: every number is read after the fact from what
-:meth:`vanishing.nn.Module.__call__` leaves behind (``module.output``), from ``grads`` after
+:meth:`vanishing.nn.Module.forward` leaves behind (``module.output``), from ``grads`` after
 ``backward`` and from ``optimizer.updates`` after ``step`` (the fast.ai "hooks" idea, without
 hooks).
 
@@ -30,12 +30,12 @@ Layers are named by their dotted path in the model (``"0"``, ``"3.block.0"``), i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import losses
+from .functional import norm
 from .nn import Activation, BatchNorm1d, Linear, Module
 
 #: Activations whose flat tails count as "saturated": name -> (low, high) output thresholds.
@@ -50,21 +50,14 @@ RELU_FAMILY: frozenset[str] = frozenset({"relu", "leaky_relu", "elu", "gelu"})
 # ------------------------------------------------------------------------------------------
 # Finding layers
 # ------------------------------------------------------------------------------------------
-def named_modules(model: Module, prefix: str = "") -> Iterator[tuple[str, Module]]:
-    """Every module in ``model`` with its dotted name (``""`` for ``model`` itself), depth first."""
-    yield prefix, model
-    for name, child in model.children():
-        yield from named_modules(child, f"{prefix}.{name}" if prefix else name)
-
-
 def activation_layers(model: Module) -> list[tuple[str, Activation]]:
     """``(name, module)`` for every activation module, input side first."""
-    return [(n, m) for n, m in named_modules(model) if isinstance(m, Activation)]
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, Activation)]
 
 
-def linear_layers(model: Module) -> list[tuple[str, Linear]]:
+def named_linear_layers(model: Module) -> list[tuple[str, Linear]]:
     """``(name, module)`` for every :class:`~vanishing.nn.Linear`, input side first."""
-    return [(n, m) for n, m in named_modules(model) if isinstance(m, Linear)]
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, Linear)]
 
 
 def _param_key(name: str, param: str) -> str:
@@ -95,37 +88,19 @@ def dead_fraction(y: np.ndarray, activation: str = "relu") -> float:
     return np.count_nonzero(y2.max(axis=0) <= 0) / y2.shape[1]
 
 
-def _norm(a: np.ndarray) -> float:
-    """Euclidean norm of all entries; one BLAS dot product, rescaled when the squares would
-    overflow or underflow in the array's own dtype (float32 gradients of a vanishing network
-    reach 1e-25, whose square is 0 in float32)."""
-    flat = a.ravel()
-    if flat.size == 0:
-        return 0.0
-    fi = np.finfo(flat.dtype) if flat.dtype.kind == "f" else np.finfo(np.float64)
-    with np.errstate(over="ignore", under="ignore"):
-        s = float(np.dot(flat, flat))
-    if fi.tiny * 1e6 < s < fi.max / 1e6:
-        return float(np.sqrt(s))
-    m = float(np.max(np.abs(flat)))
-    if m == 0.0 or not np.isfinite(m):
-        return m
-    scaled = flat.astype(np.float64) / m
-    return m * float(np.sqrt(np.dot(scaled, scaled)))
-
-
 def mean_std(y: np.ndarray) -> tuple[float, float]:
     r"""Mean and (population) standard deviation of all entries of ``y``.
 
     Two passes, :math:`\mu = \frac1n\sum y` (accumulated in float64),
-    :math:`\sigma = \lVert y-\mu \rVert / \sqrt n` with the overflow-safe norm above.
+    :math:`\sigma = \lVert y-\mu \rVert / \sqrt n` with the overflow-safe
+    :func:`vanishing.functional.norm`.
     """
     if y.size == 0:
         return float("nan"), float("nan")
     mu = float(y.mean(dtype=np.float64))
     with np.errstate(over="ignore", invalid="ignore"):
         c = y - y.dtype.type(mu) if np.isfinite(mu) else y.astype(np.float64) - mu
-    return mu, _norm(c) / float(np.sqrt(c.size))
+    return mu, norm(c) / float(np.sqrt(c.size))
 
 
 # ------------------------------------------------------------------------------------------
@@ -162,7 +137,7 @@ class Telemetry:
             raise ValueError(f"every must be a positive int, got {every!r}")
         self.model, self.every, self.enabled = model, int(every), bool(enabled)
         self._acts = activation_layers(model)
-        self._linears = linear_layers(model)
+        self._linears = named_linear_layers(model)
         self.act_names = [n for n, _ in self._acts]
         self.act_kinds = [m.name for _, m in self._acts]
         self.linear_names = [n for n, _ in self._linears]
@@ -194,8 +169,8 @@ class Telemetry:
             mean[i], std[i] = mean_std(y)
             sat[i] = saturated_fraction(y, m.name)
             dead[i] = dead_fraction(y, m.name)
-        grad = np.array([_norm(m.grads["W"]) for _, m in self._linears])
-        self._w_norm = np.array([_norm(m.params["W"]) for _, m in self._linears])
+        grad = np.array([norm(m.grads["W"]) for _, m in self._linears])
+        self._w_norm = np.array([norm(m.params["W"]) for _, m in self._linears])
         ratio = np.full(len(self._linears), np.nan)
         self.steps.append(int(step))
         for k, v in zip(self.FIELDS, (mean, std, sat, dead, grad, ratio), strict=True):
@@ -211,7 +186,7 @@ class Telemetry:
             delta = updates.get(key)
             if delta is not None:
                 w = self._w_norm[i]
-                ratio[i] = _norm(delta) / w if w > 0 else np.inf
+                ratio[i] = norm(delta) / w if w > 0 else np.inf
         self._w_norm = None
 
     def __len__(self) -> int:
@@ -253,21 +228,11 @@ def forward_backward(model: Module, X, y, loss: str = "cross_entropy") -> float:
     saved = _bn_buffers(model)
     try:
         out = model(np.asarray(X))
-        value, dout = losses.get(loss)(out, _targets(y, out, loss))
+        value, dout = losses.get(loss)(out, losses.as_targets(y, out, loss))
         model.backward(dout)
     finally:
         _restore(saved)
     return value
-
-
-def _targets(y, out: np.ndarray, loss: str) -> np.ndarray:
-    y = np.asarray(y)
-    if loss == "mse" and y.ndim == 1 and out.ndim == 2:
-        if out.shape[1] == 1:
-            return y.reshape(-1, 1).astype(out.dtype)
-        if y.dtype.kind in "iu":  # class labels against C outputs: one-hot targets
-            return np.eye(out.shape[1], dtype=out.dtype)[y]
-    return y
 
 
 def layer_gradient_norms(model: Module, X, y, loss: str = "cross_entropy") -> np.ndarray:
@@ -286,7 +251,7 @@ def layer_gradient_norms(model: Module, X, y, loss: str = "cross_entropy") -> np
         One norm per :class:`~vanishing.nn.Linear` in ``model``, input side first.
     """
     forward_backward(model, X, y, loss)
-    return np.array([_norm(m.grads["W"]) for _, m in linear_layers(model)])
+    return np.array([norm(m.grads["W"]) for _, m in named_linear_layers(model)])
 
 
 def activations(model: Module, X) -> dict[str, np.ndarray]:

@@ -216,7 +216,7 @@ def _norm64(a: np.ndarray) -> float:
     In float32 the squares of entries below about ``1e-19`` underflow to 0 (a weight gradient
     of ``1e-26`` would read as exactly 0); float64 squares stay exact down to ``1e-154``.
     """
-    return float(np.linalg.norm(np.asarray(a, dtype=np.float64).ravel()))
+    return F.norm(np.asarray(a, dtype=np.float64))
 
 
 def _forward_backward(lins, acts_m, x, y):

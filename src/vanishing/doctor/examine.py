@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import telemetry as T
+from ..functional import norm
 from ..nn import BatchNorm1d, Module, Residual
 from . import checks as K
 from . import curriculum as C
@@ -37,7 +38,7 @@ def _nanmedian(a: np.ndarray, axis=0) -> np.ndarray:
 # --- the context: what the model is made of ------------------------------------------------
 def _plain_hidden(model: Module) -> list[Module]:
     """Hidden-to-hidden Linear layers (not the first, not the last) of a plain stack."""
-    lin = [m for _, m in T.linear_layers(model)]
+    lin = [m for _, m in T.named_linear_layers(model)]
     return lin[1:-1]
 
 
@@ -50,7 +51,7 @@ def context(model: Module | None, kinds, n_linear: int, lr, optimizer=None) -> C
     mods = list(model.modules())
     ctx.batchnorm = any(isinstance(m, BatchNorm1d) for m in mods)
     ctx.residual = any(isinstance(m, Residual) for m in mods)
-    lin = [m for _, m in T.linear_layers(model)]
+    lin = [m for _, m in T.named_linear_layers(model)]
     scales = []
     with np.errstate(all="ignore"):
         for m in lin:
@@ -70,7 +71,7 @@ def context(model: Module | None, kinds, n_linear: int, lr, optimizer=None) -> C
 
 def _symmetric_layers(model: Module) -> tuple[list[int], bool]:
     """Hidden Linear layers whose units all share the same weights and bias."""
-    lin = [m for _, m in T.linear_layers(model)][:-1]
+    lin = [m for _, m in T.named_linear_layers(model)][:-1]
     out, zero = [], True
     for i, m in enumerate(lin):
         W, b = m.params["W"], m.params["b"]
@@ -82,7 +83,7 @@ def _symmetric_layers(model: Module) -> tuple[list[int], bool]:
 
 # --- non-finite values on a batch ----------------------------------------------------------
 def _layer_label(model: Module, name: str) -> str:
-    for i, (n, _) in enumerate(T.linear_layers(model)):
+    for i, (n, _) in enumerate(T.named_linear_layers(model)):
         if n == name:
             return f"Linear layer {i + 1} ('{name}')"
     for j, (n, m) in enumerate(T.activation_layers(model)):
@@ -100,14 +101,14 @@ def _nonfinite_batch(model: Module, X, loss_value, ctx) -> list[Finding]:
     if not np.all(np.isfinite(X)):
         bad = ("bad data", "clean or normalise the inputs", (), {"normalise_inputs": True})
         return [one("the input batch", ["input"], "the input X itself holds nan or inf", bad)]
-    lin = T.linear_layers(model)
+    lin = T.named_linear_layers(model)
     bad_w = [n for n, m in lin if not all(np.all(np.isfinite(p)) for p in m.params.values())]
     if bad_w:
         return [one(_layer_label(model, bad_w[0]), bad_w,
                     f"the weights themselves hold nan/inf, first in "
                     f"{_layer_label(model, bad_w[0])} ({len(bad_w)} layers affected): training "
                     "has already diverged")]  # fmt: skip
-    for n, m in T.named_modules(model):
+    for n, m in model.named_modules():
         if not any(True for _ in m.children()) and m.output is not None:
             if not np.all(np.isfinite(m.output)):
                 return [one(_layer_label(model, n), [n],
@@ -222,7 +223,7 @@ def explained(findings: list[Finding]) -> list[Finding]:
 
 def examine_batch(model: Module, X, y, loss: str, lr, optimizer, trained=False):
     X = np.asarray(X)
-    lin = T.linear_layers(model)
+    lin = T.named_linear_layers(model)
     acts = T.activation_layers(model)
     lin_names = [n for n, _ in lin]
     act_names = [n for n, _ in acts]
@@ -237,8 +238,8 @@ def examine_batch(model: Module, X, y, loss: str, lr, optimizer, trained=False):
         except FloatingPointError:
             loss_value = float("nan")
         # float64 copies: float32 sums of squares overflow long before the values do
-        g = np.array([T._norm(_f64(m.grads["W"])) for _, m in lin])
-        w = np.array([T._norm(_f64(m.params["W"])) for _, m in lin])
+        g = np.array([norm(_f64(m.grads["W"])) for _, m in lin])
+        w = np.array([norm(_f64(m.params["W"])) for _, m in lin])
         rel = np.where(w > 0, g / np.where(w > 0, w, 1), np.inf)
         outs = [m.output for _, m in acts]
         std = np.array([T.mean_std(_f64(o))[1] for o in outs])

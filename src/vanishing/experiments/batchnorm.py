@@ -49,6 +49,7 @@ ForwardFn = Callable[..., tuple]
 BackwardFn = Callable[..., tuple]
 
 
+@nn.register  # gradient-checked with the inherited example (the course's own passes)
 class FunctionalBatchNorm(nn.BatchNorm1d):
     """:class:`~vanishing.nn.BatchNorm1d` computed by the functions it is given.
 

@@ -36,7 +36,6 @@ from .causes import depth_data, train_on_depth_data
 __all__ = [
     "ACTIVATIONS",
     "RECOMMENDED_INIT",
-    "dead_fraction",
     "dead_fraction_by_shift",
     "deep_backward",
     "deep_forward",
@@ -48,6 +47,7 @@ __all__ = [
     "inactive_fraction",
     "shifted_net",
     "train_activations",
+    "zero_unit_fraction",
 ]
 
 #: The activations compared in notebook 04, saturating ones first.
@@ -69,9 +69,14 @@ RECOMMENDED_INIT = {
 FAMILY = ("relu", "leaky_relu", "elu", "gelu")
 
 
-def dead_fraction(h: np.ndarray) -> float:
-    """Fraction of the ``D`` units (columns of ``h``, shape ``(N, D)``) that are exactly 0 for
-    every one of the ``N`` examples."""
+def zero_unit_fraction(h: np.ndarray) -> float:
+    r"""Fraction of the ``D`` units (columns of ``h``, shape ``(N, D)``) that are exactly 0 for
+    every one of the ``N`` examples (notebook 04's ``dead_fraction`` exercise).
+
+    Not :func:`vanishing.telemetry.dead_fraction`, which counts units never *positive*
+    (:math:`\max_n h_{nd} \le 0`): the two agree for ReLU, whose outputs are never negative,
+    and differ for leaky ReLU, ELU and GELU, whose negative outputs this one counts as alive.
+    """
     h = np.asarray(h)
     return float(np.mean(np.all(h == 0, axis=0)))
 
@@ -292,7 +297,7 @@ def dead_fraction_by_shift(
     for i, s in enumerate(shifts):
         model = shifted_net("relu", s, depth=depth, width=width, seed=seed)
         acts = telemetry.activations(model, X[:n])
-        out[i] = [dead_fraction(h) for h in acts.values()]
+        out[i] = [zero_unit_fraction(h) for h in acts.values()]
     return out
 
 
