@@ -23,7 +23,7 @@ from . import losses
 from ._checks import check_positive, check_rng
 from .nn import Module
 from .optim import SGD, Adam, Optimizer, clip_grad_norm
-from .telemetry import Telemetry, _targets
+from .telemetry import Telemetry
 
 # ------------------------------------------------------------------------------------------
 # Prediction
@@ -289,7 +289,7 @@ def fit(
             for t in range(steps):
                 xb, yb = next(stream)
                 out = model(xb)
-                value, dout = loss_fn(out, _targets(yb, out, loss))
+                value, dout = loss_fn(out, losses.as_targets(yb, out, loss))
                 loss_hist[t] = value
                 if not np.isfinite(value):
                     nan_step = t
