@@ -127,6 +127,24 @@ def test_total_grad_norm_of_a_diverging_run_explodes():
     assert h.diverged and (not np.isfinite(g[-1]) or g[-1] > 1e3 * g[0])
 
 
+def test_a_diverging_run_stops_without_a_warning_and_fit_warns_by_default():
+    import warnings
+
+    from vanishing import nn
+    from vanishing.train import fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        h = E.train_run(E.DIVERGING_LR, steps=30, seed=0, telemetry=False)
+    assert h.diverged and h.nan_step is not None
+    X, y, _, _ = E.spirals(0)
+    model = nn.mlp([2, 8, 3], "relu", rng=np.random.default_rng(0))
+    with pytest.warns(RuntimeWarning, match="training stopped"):
+        fit(model, X, y, lr=1e30, steps=20, rng=np.random.default_rng(1), progress=False)
+    with pytest.raises(TypeError, match="warn_on_nan"):
+        fit(model, X, y, steps=1, progress=False, warn_on_nan="no")
+
+
 # ------------------------------------------------------------------------------------------
 # 08: the tanh RNN, backpropagation through time, and clipping an exploding RNN
 # ------------------------------------------------------------------------------------------

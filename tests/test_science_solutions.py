@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import vanishing.init as vinit
+from vanishing.checks import init_scaling as init_checks
 from vanishing.experiments import batchnorm as B
 from vanishing.experiments import init_scaling as I
 from vanishing.experiments import relu as R
@@ -81,7 +82,7 @@ def test_dead_relu_units_never_recover_leaky_ones_do():
 
 def test_dead_fraction_definitions():
     h = np.array([[0.0, 0.0, -0.1], [0.0, 1.0, -0.2]])
-    assert R.dead_fraction(h) == pytest.approx(1 / 3)  # negative (leaky) outputs are not dead
+    assert R.zero_unit_fraction(h) == pytest.approx(1 / 3)  # negative (leaky) outputs are not dead
     assert R.inactive_fraction(h) == pytest.approx(2 / 3)
 
 
@@ -151,7 +152,7 @@ def test_with_adam_the_xavier_network_trains_too():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_check_initialiser_passes_the_package_initialisers(seed):
-    I.check_initialiser(
+    init_checks.check_initialiser(
         "xavier_uniform",
         vinit.xavier_uniform,
         (400, 100),
@@ -159,7 +160,7 @@ def test_check_initialiser_passes_the_package_initialisers(seed):
         distribution="uniform",
         seed=seed,
     )
-    I.check_initialiser(
+    init_checks.check_initialiser(
         "he_normal", vinit.he_normal, (400, 100), variance=2 / 400, distribution="normal", seed=seed
     )
 
@@ -183,7 +184,7 @@ def _global_rng_init(shape, rng):
 )
 def test_check_initialiser_catches_the_usual_mistakes(fn, message):
     with pytest.raises(AssertionError, match=message):
-        I.check_initialiser(
+        init_checks.check_initialiser(
             "he_normal",
             fn,
             (400, 100),
@@ -195,7 +196,7 @@ def test_check_initialiser_catches_the_usual_mistakes(fn, message):
 
 def test_check_initialiser_catches_a_normal_draw_for_a_uniform_one():
     with pytest.raises(AssertionError, match="outside"):
-        I.check_initialiser(
+        init_checks.check_initialiser(
             "xavier_uniform",
             vinit.xavier_normal,
             (400, 100),

@@ -139,7 +139,7 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-def _check_2d(layer: Module, x: np.ndarray, n: int | None, what: str = "input") -> None:
+def check_2d(layer: Module, x: np.ndarray, n: int | None, what: str = "input") -> None:
     if x.ndim != 2 or (n is not None and x.shape[1] != n):
         want = f"(N, {n})" if n is not None else "(N, D)"
         raise ValueError(f"{layer!r}: {what} has shape {x.shape}, expected {want}")
@@ -198,13 +198,13 @@ class Linear(Module):
 
     def forward(self, x):
         x = np.asarray(x, dtype=self.dtype)
-        _check_2d(self, x, self.n_in)
+        check_2d(self, x, self.n_in)
         self._x = x
         return linear_forward(x, self._params["W"], self._params["b"])
 
     def backward(self, dout):
         dout = np.asarray(dout, dtype=self.dtype)
-        _check_2d(self, dout, self.n_out, "dout")
+        check_2d(self, dout, self.n_out, "dout")
         dx, dW, db = linear_backward(dout, self._x, self._params["W"])
         self._grads["W"], self._grads["b"] = dW, db
         return dx
@@ -394,7 +394,7 @@ class BatchNorm1d(Module):
 
     def forward(self, x):
         x = np.asarray(x, dtype=self.dtype)
-        _check_2d(self, x, self.n)
+        check_2d(self, x, self.n)
         gamma, beta = self._params["gamma"], self._params["beta"]
         if self.training:
             N = x.shape[0]

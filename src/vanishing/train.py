@@ -193,6 +193,7 @@ def fit(
     progress: bool = True,
     clip: float | None = None,
     label: str = "",
+    warn_on_nan: bool = True,
 ) -> History:
     r"""Train ``model`` with mini-batch gradient descent and record what happened.
 
@@ -235,12 +236,15 @@ def fit(
         Clip the global gradient norm to this value before each step (Pascanu et al. 2013).
     label : str
         A name for the run, used by :mod:`vanishing.plots` legends.
+    warn_on_nan : bool
+        Warn (``RuntimeWarning``) when the loss stops being finite and training stops. Runs
+        meant to diverge pass ``False``; ``History.nan_step`` records the step either way.
 
     Returns
     -------
     History
         If the loss becomes ``nan``/``inf`` at step ``t``, training stops there (with one
-        ``RuntimeWarning``) and ``History.nan_step == t``.
+        ``RuntimeWarning`` unless ``warn_on_nan=False``) and ``History.nan_step == t``.
     """
     if not isinstance(model, Module):
         raise TypeError(f"model must be a vanishing.nn.Module, got {type(model).__name__}")
@@ -251,6 +255,8 @@ def fit(
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not isinstance(warn_on_nan, bool):
+        raise TypeError(f"warn_on_nan must be True or False, got {warn_on_nan!r}")
     loss_fn = losses.get(loss)
     rng = check_rng(rng)
     opt = _make_optimizer(model, optimizer, lr)
@@ -313,7 +319,7 @@ def fit(
         if bar is not None:
             bar.close()
     n_run = t + 1
-    if nan_step is not None:
+    if nan_step is not None and warn_on_nan:
         warnings.warn(
             f"fit: the loss became {loss_hist[nan_step]} at step {nan_step}; "
             "training stopped (History.nan_step records it)",

@@ -112,7 +112,7 @@ EXERCISES = [
                 code=LEARN_HEAD
                 + """    from vanishing import doctor
 
-    return doctor._nanmedian(update_ratio) > threshold
+    return doctor.nanmedian(update_ratio) > threshold
 """,
                 message="off limits in this exercise",
             ),

@@ -63,13 +63,13 @@ from ..nn import Module
 from . import checks, rules
 from .curriculum import NOTEBOOKS
 from .examine import (
-    _nanmedian,
     context,
     examine_batch,
     examine_history,
     explained,
     explained_by_scale,
     initial_scale_from_history,
+    nanmedian,
     weights_moved,
 )
 from .report import Finding, Report
@@ -77,7 +77,7 @@ from .rules import *  # noqa: F403  (the threshold names)
 from .rules import CHECKS, CODES, SEVERITIES, SEVERITY_RANK
 
 __all__ = ["CODES", "SEVERITIES", "NOTEBOOKS", "CHECKS", "Finding", "Report", "diagnose",
-           "rules_table", "_nanmedian"]  # fmt: skip
+           "rules_table", "nanmedian"]  # fmt: skip
 
 
 def rules_table() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import curriculum as C
-from .render import _span
+from .render import span
 from .report import Finding
 from .rules import CHECKS, UPDATE_REFERENCE
 
@@ -22,7 +22,7 @@ def make(code: str, check: str | None, worst: float, where, layers, summary, adv
     return Finding(code, sev, where, tuple(layers), summary, cause, fix, nbs, numbers, step, remedy)
 
 
-def _fired(check: str, values) -> list[int]:
+def fired(check: str, values) -> list[int]:
     c = CHECKS[check]
     return [i for i, v in enumerate(values) if np.isfinite(v) and c.fires(v)]
 
@@ -42,7 +42,7 @@ def depth_findings(g, names, ctx: C.Context, step=None, lr_high=False) -> list[F
         first = max(low) + 1  # counted from the output side, where it starts
         worst_txt = "exactly zero" if zero else f"10^{worst:.1f} times the last layer's"
         out.append(make(
-            "vanishing", "grad_orders_low", worst, _span(low, "Linear layer", L),
+            "vanishing", "grad_orders_low", worst, span(low, "Linear layer", L),
             [names[i] for i in low],
             f"gradients vanish from Linear layer {first} down to the input: {len(low)} of {L} "
             f"layers get a gradient ≥ 10^{-CHECKS['grad_orders_low'].warn:g} times smaller than "
@@ -51,11 +51,11 @@ def depth_findings(g, names, ctx: C.Context, step=None, lr_high=False) -> list[F
             {"orders_vs_last": [float(x) for x in r], "worst_orders": worst, "from_layer": first},
             step,
         ))  # fmt: skip
-    high = _fired("grad_orders_high", r)
+    high = fired("grad_orders_high", r)
     if high:
         worst = float(np.nanmax(r))
         out.append(make(
-            "exploding", "grad_orders_high", worst, _span(high, "Linear layer", L),
+            "exploding", "grad_orders_high", worst, span(high, "Linear layer", L),
             [names[i] for i in high],
             f"gradients grow towards the input: Linear layer {min(high) + 1} gets "
             f"10^{r[min(high)]:.1f} times the last layer's gradient (largest 10^{worst:.1f})",
@@ -66,12 +66,12 @@ def depth_findings(g, names, ctx: C.Context, step=None, lr_high=False) -> list[F
 
 
 def relative_findings(rel, names, ctx: C.Context) -> list[Finding]:
-    big = _fired("grad_over_weight", rel)
+    big = fired("grad_over_weight", rel)
     if not big:
         return []
     worst = float(np.max(rel[big]))
     return [make(
-        "exploding", "grad_over_weight", worst, _span(big, "Linear layer", len(rel)),
+        "exploding", "grad_over_weight", worst, span(big, "Linear layer", len(rel)),
         [names[i] for i in big],
         f"gradients are huge compared with the weights from Linear layer {big[0] + 1}: "
         f"‖dW‖/‖W‖ up to {worst:.3g} (≥ {CHECKS['grad_over_weight'].warn:g}: even lr = 1e-3 "
@@ -88,11 +88,11 @@ def signal_findings(std, names, kinds, ctx: C.Context, step=None) -> list[Findin
         return []
     ratio = std / std[0]
     out = []
-    small = [j for j in _fired("signal_decay", ratio) if j > 0]
+    small = [j for j in fired("signal_decay", ratio) if j > 0]
     if small:
         worst = float(ratio[small].min())
         out.append(make(
-            "vanishing", "signal_decay", worst, _span(small, "activation layer", A),
+            "vanishing", "signal_decay", worst, span(small, "activation layer", A),
             [names[j] for j in small],
             f"the forward signal dies out: from activation layer {small[0] + 1} on, the "
             f"activations' std is ≤ {CHECKS['signal_decay'].warn:g} times the first layer's "
@@ -101,11 +101,11 @@ def signal_findings(std, names, kinds, ctx: C.Context, step=None) -> list[Findin
             C.vanishing_advice(ctx, worst == 0),
             {"std_ratio": [float(x) for x in ratio], "worst": worst}, step,
         ))  # fmt: skip
-    big = [j for j in _fired("signal_growth", ratio) if j > 0]
+    big = [j for j in fired("signal_growth", ratio) if j > 0]
     if big:
         worst = float(ratio[big].max())
         out.append(make(
-            "exploding", "signal_growth", worst, _span(big, "activation layer", A),
+            "exploding", "signal_growth", worst, span(big, "activation layer", A),
             [names[j] for j in big],
             f"activations explode with depth: from activation layer {big[0] + 1} on their std "
             f"is ≥ {CHECKS['signal_growth'].warn:g} times the first layer's (largest {worst:.2e})",
@@ -116,13 +116,13 @@ def signal_findings(std, names, kinds, ctx: C.Context, step=None) -> list[Findin
 
 
 def saturation_findings(sat, names, kinds, ctx: C.Context, step=None) -> list[Finding]:
-    idx = _fired("saturated", sat)
+    idx = fired("saturated", sat)
     if not idx:
         return []
     worst = float(np.max(sat[idx]))
     which = "/".join(sorted({kinds[j] for j in idx}))
     return [make(
-        "saturation", "saturated", worst, _span(idx, "activation layer", len(sat)),
+        "saturation", "saturated", worst, span(idx, "activation layer", len(sat)),
         [names[j] for j in idx],
         f"{len(idx)} of {len(sat)} activation layers are saturated: up to {100 * worst:.0f} % "
         f"of outputs in the flat tails (threshold {100 * CHECKS['saturated'].warn:.0f} %)",
@@ -132,12 +132,12 @@ def saturation_findings(sat, names, kinds, ctx: C.Context, step=None) -> list[Fi
 
 
 def dead_findings(dead, names, ctx: C.Context, step=None, during_training=False):
-    idx = _fired("dead", dead)
+    idx = fired("dead", dead)
     if not idx:
         return []
     worst = float(np.max(dead[idx]))
     return [make(
-        "dead_units", "dead", worst, _span(idx, "activation layer", len(dead)),
+        "dead_units", "dead", worst, span(idx, "activation layer", len(dead)),
         [names[j] for j in idx],
         f"{len(idx)} of {len(dead)} activation layers are mostly dead: up to "
         f"{100 * worst:.0f} % of units never fire on this batch (threshold "
@@ -156,18 +156,18 @@ def update_findings(ratio, names, ctx: C.Context, *, estimate: bool) -> list[Fin
     L = len(ratio)
     if estimate and ctx.optimizer == "adam":
         hi_check = "adam_step"  # Adam's first step is about lr per weight: no slack needed
-    high = _fired(hi_check, ratio) if not estimate or hi_check == "adam_step" else []
+    high = fired(hi_check, ratio) if not estimate or hi_check == "adam_step" else []
     if high:
         worst = float(np.max(ratio[high]))
         out.append(make(
-            "update_ratio_high", hi_check, worst, _span(high, "Linear layer", L),
+            "update_ratio_high", hi_check, worst, span(high, "Linear layer", L),
             [names[i] for i in high],
             f"updates are too large{lr}: ‖ΔW‖/‖W‖ up to {worst:.3g} ({how}), against the rule "
             f"of thumb {UPDATE_REFERENCE:g} (threshold {CHECKS[hi_check].warn:g})",
             C.update_high_advice(ctx),
             {"update_ratio": [float(x) for x in ratio], "worst": worst},
         ))  # fmt: skip
-    low = _fired(lo_check, ratio)
+    low = fired(lo_check, ratio)
     # too small in most layers: the step size; a few low layers are the vanishing
     # gradient's symptom, reported as such
     if estimate:
@@ -175,7 +175,7 @@ def update_findings(ratio, names, ctx: C.Context, *, estimate: bool) -> list[Fin
     if low and CHECKS[lo_check].fires(float(np.nanmedian(ratio))):
         worst = float(np.min(ratio[low]))
         out.append(make(
-            "update_ratio_low", lo_check, worst, _span(low, "Linear layer", L),
+            "update_ratio_low", lo_check, worst, span(low, "Linear layer", L),
             [names[i] for i in low],
             f"updates are too small{lr}: ‖ΔW‖/‖W‖ down to {worst:.3g} ({how}), against the "
             f"rule of thumb {UPDATE_REFERENCE:g} (threshold {CHECKS[lo_check].warn:g}); these "
@@ -250,8 +250,8 @@ def symmetry_findings(sym: list[int], zero: bool, names, n_linear, ctx) -> list[
     if not sym:
         return []
     return [make(
-        "symmetry", None, 1.0, _span(sym, "Linear layer", n_linear), [names[i] for i in sym],
-        f"the units of {_span(sym, 'Linear layer', n_linear)} are identical: every unit of "
+        "symmetry", None, 1.0, span(sym, "Linear layer", n_linear), [names[i] for i in sym],
+        f"the units of {span(sym, 'Linear layer', n_linear)} are identical: every unit of "
         f"a layer has the same weights and bias{' (all zero)' if zero else ''}",
         C.symmetry_advice(ctx, zero), {"layers": [i + 1 for i in sym]}, severity="critical",
     )]  # fmt: skip

@@ -13,7 +13,7 @@ from ..functional import norm
 from ..nn import BatchNorm1d, Module, Residual
 from . import checks as K
 from . import curriculum as C
-from .render import _span
+from .render import span
 from .report import Finding
 from .rules import CHECKS, EARLY_FRACTION, SCALE_MOVED, SCALE_TARGET, TRIAL_STEPS
 
@@ -22,7 +22,7 @@ def _f64(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
-def _nanmedian(a: np.ndarray, axis=0) -> np.ndarray:
+def nanmedian(a: np.ndarray, axis=0) -> np.ndarray:
     """Column medians over the finite entries (``nan`` for a column with none)."""
     a = np.asarray(a, dtype=np.float64)
     if a.size == 0:
@@ -119,7 +119,7 @@ def _nonfinite_batch(model: Module, X, loss_value, ctx) -> list[Finding]:
                     "is finite")]  # fmt: skip
     bad_g = [i for i, (_, m) in enumerate(lin) if not np.all(np.isfinite(m.grads["W"]))]
     if bad_g:
-        where = _span(bad_g, "Linear layer", len(lin))
+        where = span(bad_g, "Linear layer", len(lin))
         summary = (
             f"the backward pass overflows: gradients hold nan/inf from Linear layer "
             f"{max(bad_g) + 1} (where backprop meets it first) down to the input"
@@ -301,7 +301,7 @@ def _history_nonfinite(h, names, kinds, act_names, steps, G, ctx) -> list[Findin
         r = bad_rows[0]
         cols = [i for i in range(G.shape[1]) if not np.isfinite(G[r, i])]
         step = int(steps[r])
-        where = _span(cols, "Linear layer", G.shape[1])
+        where = span(cols, "Linear layer", G.shape[1])
         summary = f"gradients became nan/inf at step {step} in {where}" + (
             f"; the loss became {h.loss[h.nan_step]} at step {h.nan_step}"
             if h.nan_step is not None
@@ -339,7 +339,7 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
     findings = _history_nonfinite(h, names, kinds, act_names, steps, G, ctx)
     U = np.asarray(h.update_ratio, dtype=np.float64)
     early = max(1, math.ceil(len(U) * EARLY_FRACTION))
-    ratio_med = _nanmedian(U[:early]) if U.size else None
+    ratio_med = nanmedian(U[:early]) if U.size else None
     lr_high = ratio_med is not None and bool(
         np.nanmax(ratio_med, initial=0) > K.CHECKS["update_ratio_high"].warn
     )
@@ -352,7 +352,7 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
             fin = total[np.isfinite(total) & (total > 0)]
             ref = max(fin[0], float(np.median(fin))) if fin.size else np.nan
             growth = total / ref if fin.size else np.full(len(total), np.nan)
-        over = K._fired("training_growth", growth)
+        over = K.fired("training_growth", growth)
         if over:
             worst = float(np.nanmax(growth[np.isfinite(growth)]))
             findings.append(K.make(
@@ -363,11 +363,11 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
             ))  # fmt: skip
         finite_rows = [r for r in range(len(G)) if np.all(np.isfinite(G[r]))]
         if finite_rows:
-            findings += K.depth_findings(_nanmedian(G[finite_rows]), names, ctx, lr_high=lr_high)
+            findings += K.depth_findings(nanmedian(G[finite_rows]), names, ctx, lr_high=lr_high)
     if np.size(h.act_std):
         first_step = int(steps[0]) if len(steps) else None
         findings += K.signal_findings(np.asarray(h.act_std)[0], act_names, kinds, ctx, first_step)
-        findings += K.saturation_findings(_nanmedian(h.saturated), act_names, kinds, ctx)
+        findings += K.saturation_findings(nanmedian(h.saturated), act_names, kinds, ctx)
         dead = np.asarray(h.dead)
         change = dead[-1] - dead[0] if len(dead) > 1 else np.empty(0)
         change = change[np.isfinite(change)]  # a layer with no units recorded is nan
@@ -377,10 +377,10 @@ def examine_history(h, ctx: C.Context) -> tuple[list[Finding], dict[str, Any]]:
     if ratio_med is not None:
         findings += K.update_findings(ratio_med, names, ctx, estimate=False)
     numbers = {
-        "grad_norm": _nanmedian(G) if len(G) else np.empty(0),
+        "grad_norm": nanmedian(G) if len(G) else np.empty(0),
         "update_ratio": ratio_med,
         "act_std": np.asarray(h.act_std)[0] if np.size(h.act_std) else np.empty(0),
-        "saturated": _nanmedian(h.saturated) if np.size(h.saturated) else np.empty(0),
+        "saturated": nanmedian(h.saturated) if np.size(h.saturated) else np.empty(0),
         "dead": np.asarray(h.dead)[-1] if np.size(h.dead) else np.empty(0),
     }
     return findings, numbers

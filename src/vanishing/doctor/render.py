@@ -26,7 +26,7 @@ def _orders(g: float, ref: float) -> str:
     return f"{r:+.1f}" if np.isfinite(r) else ("-inf" if g == 0 and ref > 0 else "")
 
 
-def _span(idx: list[int], what: str, total: int) -> str:
+def span(idx: list[int], what: str, total: int) -> str:
     """``"Linear layers 1-4 of 20"`` for 0-based ``idx``."""
     idx = sorted(i + 1 for i in idx)
     if not idx:

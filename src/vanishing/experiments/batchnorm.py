@@ -80,7 +80,7 @@ class FunctionalBatchNorm(nn.BatchNorm1d):
         self._x = x
         if self.forward_fn is None:
             return super().forward(x)
-        nn._check_2d(self, x, self.n)
+        nn.check_2d(self, x, self.n)
         p = self._params
         out, mean, var, _ = self.forward_fn(
             x.copy(),

@@ -39,7 +39,6 @@ only accepted together with ``init`` (the patient's initialiser is not on show);
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,27 +299,25 @@ def _build(s: dict[str, Any], seed: int) -> nn.Sequential:
 
 
 def _fit(model, s, d, steps, telemetry, telemetry_every, progress, label, eval_every) -> History:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a diverging run warns once
-        h = fit(
-            model,
-            d.X,
-            d.y,
-            optimizer=s["optimizer"],
-            lr=s["lr"],
-            steps=steps,
-            batch_size=BATCH_SIZE,
-            rng=np.random.default_rng([d.seed, 2]),
-            X_val=d.X_val,
-            y_val=d.y_val,
-            eval_every=eval_every,
-            telemetry=telemetry,
-            telemetry_every=telemetry_every,
-            progress=progress,
-            clip=s["clip"],
-            label=label,
-        )
-    return h
+    return fit(
+        model,
+        d.X,
+        d.y,
+        optimizer=s["optimizer"],
+        lr=s["lr"],
+        steps=steps,
+        batch_size=BATCH_SIZE,
+        rng=np.random.default_rng([d.seed, 2]),
+        X_val=d.X_val,
+        y_val=d.y_val,
+        eval_every=eval_every,
+        telemetry=telemetry,
+        telemetry_every=telemetry_every,
+        progress=progress,
+        clip=s["clip"],
+        label=label,
+        warn_on_nan=False,  # a patient may diverge: History.nan_step shows it
+    )
 
 
 @dataclass

@@ -15,7 +15,6 @@ each step and rescues the run.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -419,23 +418,22 @@ def train_run(
     opt = SGD(model, lr=lr, momentum=momentum)
     if label is None:
         label = f"lr={lr:g}" + (f", clip={clip:g}" if clip is not None else ", no clipping")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # fit warns once when the loss is nan
-        return fit(
-            model,
-            X,
-            y,
-            optimizer=opt,
-            steps=steps,
-            batch_size=64,
-            rng=np.random.default_rng([seed, 2]),
-            X_val=X_val,
-            y_val=y_val,
-            telemetry=telemetry,
-            progress=progress,
-            clip=clip,
-            label=label,
-        )
+    return fit(
+        model,
+        X,
+        y,
+        optimizer=opt,
+        steps=steps,
+        batch_size=64,
+        rng=np.random.default_rng([seed, 2]),
+        X_val=X_val,
+        y_val=y_val,
+        telemetry=telemetry,
+        progress=progress,
+        clip=clip,
+        label=label,
+        warn_on_nan=False,  # diverging is what these runs show
+    )
 
 
 def lr_sweep(
