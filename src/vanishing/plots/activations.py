@@ -166,7 +166,16 @@ def plot_activation_stats(stats, *, ax: Axes | None = None, title: str | None = 
     ax2.set_ylabel("fraction")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize="small", loc="best")
+    # below the axes: loc="best" on either axis sees only that axis's lines, not the twin's
+    ax.legend(
+        h1 + h2,
+        l1 + l2,
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncols=len(h1 + h2),
+        frameon=False,
+    )
     ax.set_title(title or "Activation statistics by depth")
     return fig
 
