@@ -35,13 +35,14 @@ import contextlib
 import importlib
 import inspect
 import logging
-import os
 import types
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from . import _env
 
 __all__ = [
     "ForbiddenCall",
@@ -76,7 +77,7 @@ class ForbiddenCall(AssertionError):
 # ------------------------------------------------------------------------------------------
 def under_autograding() -> bool:
     """True while nbgrader executes the notebook (``NBGRADER_EXECUTION`` is set)."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
+    return _env.autograding()
 
 
 def budget(full: Any, grading: Any) -> Any:
