@@ -119,11 +119,8 @@ def test_make_lab_installs_only_the_runtime_and_make_test_adds_the_extras():
 
 
 def _kernel_transport():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import kernel_transport
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    import kernel_transport  # tools/ is on pytest's pythonpath (pyproject.toml)
+
     return kernel_transport
 
 

@@ -177,11 +177,7 @@ def test_equations_render_offline_in_chromium(site):
 
 def test_kernel_runs_over_unix_sockets(tmp_path, capfd):
     """tools/build_site.py's kernel: IPC transport, so no "running over TCP" warning."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_site
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    import build_site  # tools/ is on pytest's pythonpath (pyproject.toml)
 
     km = build_site.IPCKernelManager(kernel_name="python3")
     assert km.transport == "ipc" and Path(km.ip).parent == Path(km.connection_file).parent
@@ -194,11 +190,7 @@ def test_kernel_runs_over_unix_sockets(tmp_path, capfd):
 
 
 def test_missing_mathjax_is_a_clear_error(monkeypatch, tmp_path):
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_site
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    import build_site  # tools/ is on pytest's pythonpath (pyproject.toml)
 
     assert (build_site.mathjax_source() / "es5" / build_site.MATHJAX_JS).is_file()
     monkeypatch.setattr(build_site.importlib.util, "find_spec", lambda name: None)

@@ -39,8 +39,8 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kernel_transport import ipc_problem  # noqa: E402
+# a sibling module: tools/ is sys.path[0] when run as a script, and on pytest's pythonpath
+from kernel_transport import ipc_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
