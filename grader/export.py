@@ -22,6 +22,8 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
+from grader.ledger import Ledger
+
 #: nbgrader's columns, for a table with no gradebook row at all
 BASE_FIELDS = ["assignment", "student_id", "raw_score", "score", "max_score"]
 
@@ -30,8 +32,6 @@ class LedgerCsvExport(CsvExportPlugin):
     """``CsvExportPlugin`` plus the ledger's ``status`` and ``flags`` columns."""
 
     def export(self, gradebook: Gradebook) -> None:
-        from grader.course import Ledger  # grader.course reads this module's config
-
         dest = Path(self.to or "grades.csv")
         with tempfile.TemporaryDirectory() as tmp:
             plain = CsvExportPlugin(parent=self, config=self.config)

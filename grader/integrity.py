@@ -658,7 +658,7 @@ class RecordFlags(NbGraderPreprocessor):
         flags += [f"{notebook}: tampering: {p}" for p in RESULTS.get(key, [])]
         RESULTS[key] = flags
         if self.write_ledger:
-            from grader.course import Ledger
+            from grader.ledger import Ledger
 
             ledger = Ledger.of(_coursedir(self.config))
             record = ledger.load(assignment, student) or {}

@@ -51,7 +51,8 @@ import nbformat
 
 from grader import integrity, sandbox
 from grader import staging as staging_copy
-from grader.course import Course, GradingError, Ledger, Submission
+from grader.course import Course, GradingError, Submission
+from grader.ledger import Ledger
 
 STAGING = "grading-staging"
 #: Thread pools of numerical libraries: one thread per kernel, the workers are the parallelism.

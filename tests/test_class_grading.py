@@ -26,7 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 from grader import sandbox  # noqa: E402
-from grader.course import COURSE_DIRS, Course, Ledger, course_config  # noqa: E402
+from grader.course import COURSE_DIRS, Course, course_config  # noqa: E402
+from grader.ledger import Ledger  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NB00 = "00_backprop_refresher"

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "tests" / "adversarial"))
 import corpus  # noqa: E402
 
 from grader import sandbox  # noqa: E402
-from grader.course import Course, Ledger, course_config  # noqa: E402
+from grader.course import Course, course_config  # noqa: E402
+from grader.ledger import Ledger  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NB00 = corpus.NB00
