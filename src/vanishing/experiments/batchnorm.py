@@ -31,8 +31,8 @@ import numpy as np
 
 from .. import nn, optim
 from ..train import History, fit
-from .causes import train_on_depth_data
 from .init_scaling import decision_boundary_grid, digits_split
+from .protocol import train_on_depth_data
 
 __all__ = [
     "FunctionalBatchNorm",

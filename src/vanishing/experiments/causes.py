@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data as datasets
 from .. import functional as F
-from .. import nn, optim, train
+from .. import nn, train
 from .._checks import check_dtype, check_positive, check_rng
+from .protocol import depth_data, depth_weights_rng, train_on_depth_data
 
 __all__ = [
     "MAX_DERIVATIVE",
@@ -345,46 +345,6 @@ def relative_weight_change(before: Sequence[np.ndarray], after: Sequence[np.ndar
     )
 
 
-def depth_data(dataset: str = "moons", n: int = 600, seed: int = 0):
-    """The data of :func:`train_depths`: ``(X_train, y_train, X_val, y_val)``, 25 % held out."""
-    rng = np.random.default_rng(seed)
-    X, y = datasets.load(dataset, n=n, rng=rng)
-    return datasets.train_val_split(X, y, 0.25, rng=rng)
-
-
-def train_on_depth_data(
-    model: nn.Module,
-    *,
-    lr: float,
-    steps: int,
-    momentum: float = 0.0,
-    dataset: str = "moons",
-    n: int = 600,
-    batch_size: int = 64,
-    seed: int = 0,
-    telemetry_every: int = 5,
-    progress: bool = True,
-    label: str = "",
-) -> train.History:
-    """Train ``model`` with SGD on :func:`depth_data`: the protocol notebooks 03-07 share, so
-    that every run sees the same data and the same batch order for a given ``seed``."""
-    X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
-    return train.fit(
-        model,
-        X_tr,
-        y_tr,
-        optimizer=optim.SGD(model, lr=lr, momentum=momentum),
-        steps=steps,
-        batch_size=batch_size,
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
-        telemetry_every=telemetry_every,
-        progress=progress,
-        label=label,
-    )
-
-
 def train_depths(
     depths: Sequence[int] = (1, 4, 8),
     *,
@@ -412,7 +372,7 @@ def train_depths(
     for d in depths:
         label = f"{d} hidden layer{'s' if d != 1 else ''}"
         sizes = [X_tr.shape[1]] + [width] * int(d) + [int(y_tr.max()) + 1]
-        model = nn.mlp(sizes, activation, init=init, rng=np.random.default_rng([seed, d]))
+        model = nn.mlp(sizes, activation, init=init, rng=depth_weights_rng(seed, d))
         before = [m.params["W"].copy() for m in nn.linear_layers(model)]
         hist = train_on_depth_data(
             model,

@@ -44,7 +44,8 @@ import numpy as np
 
 from .. import data, nn, optim, telemetry
 from ..train import History, fit
-from .causes import chain_forward_backward, depth_data
+from .causes import chain_forward_backward
+from .protocol import depth_data
 
 __all__ = [
     "DEEP_RELU",

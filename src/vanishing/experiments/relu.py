@@ -31,7 +31,7 @@ import numpy as np
 from .. import functional as F
 from .. import losses, nn, telemetry
 from ..train import History
-from .causes import depth_data, train_on_depth_data
+from .protocol import depth_data, train_on_depth_data
 
 __all__ = [
     "ACTIVATIONS",

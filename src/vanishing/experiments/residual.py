@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import data, nn, optim, telemetry, train
 from ..train import History
-from .causes import depth_data
+from .protocol import depth_data
 
 __all__ = [
     "block_backward",
