@@ -393,6 +393,16 @@ def _describe(obj: Any) -> dict:
         return {"kind": "other", "type": type(obj).__name__}
 
 
+def _is_harness(filename: str) -> bool:
+    """Is a traceback frame in this module or in :mod:`vanishing.grading` (not the learner's)?"""
+    from vanishing import grading
+
+    grading_dir = os.path.dirname(os.path.abspath(grading.__file__))
+    return os.path.abspath(filename) == os.path.abspath(__file__) or os.path.abspath(
+        filename
+    ).startswith(grading_dir + os.sep)
+
+
 def _call(namespace: dict, msg: dict) -> dict:
     from vanishing import grading
 
@@ -422,7 +432,7 @@ def _call(namespace: dict, msg: dict) -> dict:
         reply["ok"] = True
     except BaseException as exc:  # noqa: BLE001 - the learner's error goes to the test kernel
         tb = traceback.extract_tb(exc.__traceback__)
-        mine = [f for f in tb if not f.filename.endswith(("_remote.py", "grading.py"))]
+        mine = [f for f in tb if not _is_harness(f.filename)]
         where = "".join(traceback.format_list(mine[-3:]))[-4000:]
         if isinstance(exc, Unsupported):
             name, text = "Unsupported", f"your function returned {exc} (not plain data)"
