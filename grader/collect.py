@@ -27,7 +27,9 @@ carries a time. The zip comes from students, so every entry is treated as hostil
   others are reported as superseded); without times for all of them, or with a tie, none is
   collected and the notebook is reported.
 
-Problems are reported per student and never stop the other students. :func:`collect` only
+The checks of one entry and the measured decompression are :mod:`grader.zipsafe`; this
+module is the flow (read, choose, write, report). Problems are reported per student and
+never stop the other students. :func:`collect` only
 decides and stages; :meth:`grader.course.Course.collect_zip` calls it with the course's
 directories.
 """
@@ -39,12 +41,23 @@ import re
 import shutil
 import stat
 import tempfile
-import unicodedata
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from grader.zipsafe import (
+    ARCHIVE_SUFFIXES,
+    CollectAborted,
+    CountingFile,
+    Limits,
+    entries_claimed,
+    stream_entry,
+    unsafe_entry,
+    unsafe_name,
+)
+
+__all__ = ["CollectAborted", "Limits", "Report", "collect", "parse_time", "scratch", "unsafe_name"]
 
 #: File names ``<student>_[<YYYY-MM-DD-hh-mm-ss>_]<notebook>.ipynb`` anywhere in the zip, for
 #: example ``ada_2025-03-01-23-59-00_00_backprop_refresher.ipynb`` (the time is optional and
@@ -58,44 +71,10 @@ DEFAULT_REGEX = (
 
 #: The time formats :func:`parse_time` reads (all UTC): ``2025-03-01-23-59-00``,
 #: ``2025-03-01T23:59:00``, ``2025-03-01 23:59:00`` and mixtures of these separators.
+#: The limits :func:`collect` applies unless told otherwise (:class:`Limits` is frozen).
+DEFAULT_LIMITS = Limits()
+
 TIME_RE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[-T ](\d\d)[-:](\d\d)[-:](\d\d)")
-
-#: Name endings of archives that are refused, not opened.
-ARCHIVE_SUFFIXES = (
-    ".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz", ".zst",
-    ".lz", ".lzma", ".7z", ".rar", ".jar", ".cab", ".z",
-)  # fmt: skip
-#: Leading bytes of archive formats (zip local/empty/spanned, gzip, bzip2, xz, 7z, rar, zstd).
-ARCHIVE_MAGIC = (
-    b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",
-    b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x28\xb5\x2f\xfd",
-)  # fmt: skip
-CHUNK = 64 * 1024
-UNSAFE_CHARS = set("/\\*?[]")
-FILE_TYPES = {
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFDIR: "a directory",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one zip may make us decompress and write."""
-
-    max_file: int = 64 * 2**20  #: bytes of one decompressed file
-    max_total: int = 1024 * 2**20  #: bytes of all decompressed files together
-    max_ratio: float = 200.0  #: decompressed / compressed bytes, checked past ``ratio_after``
-    ratio_after: int = 2**20  #: small files may compress very well
-    max_entries: int = 20_000  #: entries in the zip's central directory
-
-
-class CollectAborted(Exception):
-    """The zip as a whole is refused (not a zip, too many entries, too big): nothing is
-    written to ``submitted/``."""
 
 
 @dataclass
@@ -182,68 +161,6 @@ def parse_time(text: str) -> datetime:
     return datetime(*(int(g) for g in m.groups()), tzinfo=UTC)
 
 
-def unsafe_name(name: str) -> str | None:
-    """Why ``name`` cannot be a file or folder name under ``submitted/``, or ``None``."""
-    if not name:
-        return "is empty"
-    if name in (".", ".."):
-        return f"is {name!r}"
-    bad = sorted(UNSAFE_CHARS & set(name))
-    if bad:
-        return f"contains {''.join(bad)!r}"
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-        return "contains a control character"
-    if name != name.strip():
-        return "starts or ends with white space"
-    if name.startswith("-"):
-        return "starts with '-'"
-    if len(name.encode("utf-8", "surrogateescape")) > 255:
-        return "is longer than 255 bytes"
-    return None
-
-
-def unsafe_entry(info: zipfile.ZipInfo) -> str | None:
-    """Why a zip entry is refused whatever its name says, or ``None``."""
-    name = info.filename.replace("\\", "/")
-    if "\x00" in info.filename:
-        return "a NUL byte in the entry's name"
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        return "an absolute path"
-    if ".." in name.split("/"):
-        return "a '..' in the path"
-    mode = info.external_attr >> 16
-    kind = stat.S_IFMT(mode)
-    if kind and kind != stat.S_IFREG:
-        return FILE_TYPES.get(kind, f"a special file (type {kind:o})")
-    if info.external_attr & 0x10:  # MS-DOS directory attribute
-        return "a directory"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    return None
-
-
-class _CountingFile:
-    """The zip file, counting the bytes zipfile reads from it (the compressed input)."""
-
-    def __init__(self, fh):
-        self._fh = fh
-        self.read_bytes = 0
-
-    def read(self, n=-1):
-        data = self._fh.read(n)
-        self.read_bytes += len(data)
-        return data
-
-    def seek(self, *args):
-        return self._fh.seek(*args)
-
-    def tell(self):
-        return self._fh.tell()
-
-    def seekable(self):
-        return True
-
-
 @dataclass
 class Candidate:
     student: str
@@ -254,53 +171,6 @@ class Candidate:
     note: str = ""
 
 
-def _entries_claimed(fh) -> int:
-    """The entry count in the end-of-central-directory record, read before zipfile builds a
-    ``ZipInfo`` for each entry (a crafted count would cost memory)."""
-    end = zipfile._EndRecData(fh)
-    if end is None:
-        raise CollectAborted("not a zip file")
-    return end[zipfile._ECD_ENTRIES_TOTAL]
-
-
-def _stream(zf, info, counter, dest: Path, limits: Limits, budget: list[int]) -> str | None:
-    """Decompress one entry to ``dest`` (mode 0644), measuring as it goes; the reason it is
-    refused, or ``None``. ``budget[0]`` is what is left of the total."""
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    os.fchmod(fd, 0o644)
-    written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            with zf.open(info) as src:
-                start = counter.read_bytes
-                first = True
-                while True:
-                    chunk = src.read(CHUNK)
-                    if not chunk:
-                        return None
-                    if first and chunk.startswith(ARCHIVE_MAGIC):
-                        return "a nested archive (not extracted)"
-                    first = False
-                    written += len(chunk)
-                    budget[0] -= len(chunk)
-                    if budget[0] < 0:
-                        raise CollectAborted(
-                            f"the zip decompresses to more than {limits.max_total} bytes"
-                        )
-                    if written > limits.max_file:
-                        return f"larger than {limits.max_file} bytes when decompressed"
-                    packed = max(counter.read_bytes - start, 1)
-                    if written > limits.ratio_after and written / packed > limits.max_ratio:
-                        return f"expands more than {limits.max_ratio:g} times (a compression bomb?)"
-                    out.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        return f"corrupt ({exc})"
-    except NotImplementedError as exc:
-        return f"cannot be decompressed ({exc})"
-    except RuntimeError as exc:  # encrypted
-        return f"cannot be read ({exc})"
-
-
 def collect(
     archive: str | os.PathLike,
     assignment: str,
@@ -308,7 +178,7 @@ def collect(
     staging: Path,
     regex: str | None = None,
     notebooks: list[str] | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """Collect ``archive`` into ``submitted/<student>/<assignment>/``; ``staging`` is an
     empty scratch folder (the caller removes it). ``notebooks``: the assignment's notebook
@@ -342,13 +212,13 @@ def _read(archive, pattern, staging, limits, report, notebooks) -> list[Candidat
         raise CollectAborted(f"cannot read {archive}: {exc.strerror}") from None
     with fh:
         try:
-            claimed = _entries_claimed(fh)
+            claimed = entries_claimed(fh)
         except OSError as exc:
             raise CollectAborted(f"not a zip file ({exc})") from None
         if claimed > limits.max_entries:
             raise CollectAborted(f"{claimed} entries, more than {limits.max_entries}")
         fh.seek(0)
-        counter = _CountingFile(fh)
+        counter = CountingFile(fh)
         try:
             zf = zipfile.ZipFile(counter)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -400,7 +270,7 @@ def _read(archive, pattern, staging, limits, report, notebooks) -> list[Candidat
                         refuse(Line("refused", student, name, why))
                         continue
                 staged = staging / f"{index:06d}"
-                why = _stream(zf, info, counter, staged, limits, budget)
+                why = stream_entry(zf, info, counter, staged, limits, budget)
                 if why:
                     staged.unlink(missing_ok=True)
                     refuse(Line("refused", student, name, why))
