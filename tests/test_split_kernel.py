@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from vanishing import _remote, grading
+from vanishing._remote import proxy, student, wire
 
 ODD = 3
 
@@ -100,12 +101,12 @@ def test_nesting_is_bounded():
         with a, b:
             data = text.encode()
             a.sendall(len(data).to_bytes(8, "big") + data)
-            _remote._recv(b)
+            wire.recv(b)
 
 
 def rebuild(fn):
     return _remote.decode(
-        json.loads(json.dumps(_remote._Encoder()(fn))), _remote._resolver({"student_fn": abs})
+        json.loads(json.dumps(proxy._Encoder()(fn))), student._resolver({"student_fn": abs})
     )
 
 
@@ -141,22 +142,22 @@ def serve_on(namespace: dict):
         with a:
             while True:
                 try:
-                    msg = _remote._recv(a)
+                    msg = wire.recv(a)
                 except EOFError:
                     return
                 if msg.get("op") == "end":
                     return
                 if msg.get("op") == "names":
                     values = {
-                        n: _remote._describe(namespace[n]) for n in msg["names"] if n in namespace
+                        n: student._describe(namespace[n]) for n in msg["names"] if n in namespace
                     }
-                    _remote._send(a, {"id": msg["id"], "values": values})
+                    wire.send(a, {"id": msg["id"], "values": values})
                 else:
-                    _remote._send(a, _remote._call(namespace, msg))
+                    wire.send(a, student._call(namespace, msg))
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
-    _remote._CHANNEL[:] = [_remote._Channel(b, timeout=20)]
+    proxy._CHANNEL[:] = [proxy._Channel(b, timeout=20)]
     return b, thread
 
 
@@ -181,7 +182,7 @@ def test_a_call_through_the_channel_keeps_the_courses_rules():
     sock, thread = serve_on(ns)
     try:
         names: dict = {}
-        _remote._NAMES[:] = list(ns)
+        proxy._NAMES[:] = list(ns)
         _remote.begin(names)
         assert isinstance(names["student_scale"], _remote.StudentFunction)
         np.testing.assert_array_equal(names["CONSTANT"], np.arange(3))
@@ -199,7 +200,7 @@ def test_a_call_through_the_channel_keeps_the_courses_rules():
                          forbid=["vanishing.gradcheck.rel_error"])  # fmt: skip
         # a function of the test, rebuilt in the student kernel, called by the learner's code
         ns["student_apply"] = lambda f, x: f(x)
-        _remote._NAMES.append("student_apply")
+        proxy._NAMES.append("student_apply")
         _remote.begin(names)
         got = grading.call("apply", names["student_apply"], lambda v: np.sum(v**3), np.array([2.0]))
         assert got == 8.0
@@ -207,13 +208,13 @@ def test_a_call_through_the_channel_keeps_the_courses_rules():
         _remote.end()
         thread.join(timeout=10)
         sock.close()
-        _remote._CHANNEL[:] = []
+        proxy._CHANNEL[:] = []
 
 
 def test_the_channel_fd_comes_from_the_environment(monkeypatch):
     a, b = socket.socketpair()
     with a, b:
         monkeypatch.setenv(_remote.FD_VARIABLE, str(a.fileno()))
-        with _remote._socket() as s:
+        with wire.channel_socket() as s:
             assert s.fileno() != a.fileno()  # a duplicate: closing it keeps the original
         os.fstat(a.fileno())
