@@ -44,7 +44,7 @@ class Ledger:
             return None
 
     def save(self, outcome) -> None:
-        """Write an outcome (a dataclass, see :class:`grader.parallel.Outcome`, or a dict with
+        """Write an outcome (a dataclass, see :class:`grader.submission.Outcome`, or a dict with
         the same keys) atomically."""
         record = outcome if isinstance(outcome, dict) else asdict(outcome)
         path = self.path(record["assignment"], record["student"])

@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import copy
 import gc
-import hashlib
-import json
 import multiprocessing as mp
 import os
-import re
 import shutil
 import signal
 import socket
@@ -47,32 +44,22 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from grader import integrity, sandbox
-from grader import staging as staging_copy
 from grader.course import Course, GradingError, Submission
 from grader.ledger import Ledger
+from grader.staging import stage
+from grader.submission import (
+    Outcome,
+    failure_reason,
+    fingerprint,
+    settings_key,
+    shown,
+    unsafe_student_id,
+)
 
 STAGING = "grading-staging"
 #: Thread pools of numerical libraries: one thread per kernel, the workers are the parallelism.
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@dataclass
-class Outcome:
-    """What happened to one submission."""
-
-    assignment: str
-    student: str
-    status: str  # "graded", "failed" or "skipped" (graded before, unchanged)
-    reason: str = ""
-    flags: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    score: float | None = None
-    max_score: float | None = None
-    fingerprint: str = ""
-    sandboxed: bool = False
 
 
 @dataclass
@@ -81,55 +68,6 @@ class Settings:
 
     sandbox: bool
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-
-
-def _hash_tree(h, base: Path) -> None:
-    """Hash the regular files under ``base``; links, FIFOs and devices count by name only
-    (they are never followed or opened, see :mod:`grader.staging`)."""
-    if not base.is_dir() or base.is_symlink():
-        h.update(b"<missing>")
-        return
-    for top, dirs, files in sorted(os.walk(base, followlinks=False)):
-        dirs[:] = sorted(d for d in dirs if d not in {".ipynb_checkpoints", "__pycache__"})
-        for name in sorted(files):
-            path = Path(top) / name
-            h.update(str(path.relative_to(base)).encode() + b"\0")
-            if path.is_file() and not path.is_symlink():
-                h.update(hashlib.sha256(path.read_bytes()).digest())
-            else:
-                h.update(b"<not a regular file>")
-
-
-def fingerprint(course: Course, sub: Submission, settings_key: str = "") -> str:
-    """A digest of the submitted files, the assignment's source and the grading settings."""
-    h = hashlib.sha256()
-    _hash_tree(h, course.directory("submitted", sub.student, sub.assignment))
-    h.update(b"\0source\0")
-    _hash_tree(h, course.directory("source", ".", sub.assignment))
-    h.update(settings_key.encode())
-    return h.hexdigest()
-
-
-def settings_key(course: Course) -> str:
-    """What else decides a grade: the grading settings, the late policy and every
-    assignment's due date (changing the due date re-grades, so the penalty is re-applied)."""
-    cfg = course.config
-    keys = {
-        "timeout": cfg.Execute.get("timeout"),
-        "max_lines": cfg.LimitOutput.get("max_lines"),
-        "late": str(cfg.AssignLatePenalties.get("plugin_class")),
-        "late_policy": {k: v for k, v in cfg.PerDayPenalty.items()},
-        "duedates": _duedates(course),
-    }
-    return json.dumps(keys, sort_keys=True, default=str)
-
-
-def _duedates(course: Course) -> dict[str, str]:
-    try:
-        with course.gradebook() as gb:
-            return {a.name: str(a.duedate) for a in gb.assignments}
-    except Exception:  # noqa: BLE001 - no gradebook yet: nothing is due
-        return {}
 
 
 # --- SQLite: one writer at a time, waiting instead of failing ------------------------------
@@ -201,41 +139,6 @@ def _init_worker(config, settings: Settings) -> None:
     _W.update(settings=settings, course=worker_course(config, settings))
 
 
-def _stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> list[str]:
-    """Copy the submission to ``staging/<student>/<assignment>`` and tidy it up; return the
-    notebook ids that can be graded."""
-    src = course.directory("submitted", sub.student, sub.assignment)
-    dst = staging / sub.student / sub.assignment
-    shutil.rmtree(staging, ignore_errors=True)
-    # regular files only, never following a link (grader/staging.py)
-    flags.extend(staging_copy.copy_submission(src, dst))
-    flags.extend(staging_copy.check_timestamp(dst))
-    expected = course.notebooks(sub.assignment)
-    invalid: set[str] = set()
-    for path in sorted(dst.glob("*.ipynb")):
-        try:
-            nbformat.read(path, as_version=4)
-        except Exception as err:  # noqa: BLE001 - any unreadable notebook
-            first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
-            flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
-            invalid.add(path.name)
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-    missing = [n for n in expected if not (dst / f"{n}.ipynb").exists()]
-    extra = [p for p in sorted(dst.glob("*.ipynb")) if p.stem not in expected]
-    if len(missing) == 1 and len(extra) == 1:
-        flags.append(f"renamed notebook: {extra[0].name} graded as {missing[0]}.ipynb")
-        extra[0].rename(dst / f"{missing[0]}.ipynb")
-        missing, extra = [], []
-    flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
-    flags.extend(
-        f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
-    )
-    return [n for n in expected if (dst / f"{n}.ipynb").exists()]
-
-
 def record_zeros(course: Course, sub: Submission, staged: Path) -> None:
     """Record a submission with nothing gradeable: every autograded cell scores 0."""
     with course.gradebook() as gb:
@@ -253,41 +156,6 @@ def record_zeros(course: Course, sub: Submission, staged: Path) -> None:
     shutil.rmtree(course.directory("autograded", sub.student, sub.assignment), ignore_errors=True)
 
 
-#: nbgrader's closing line after any failure, which says nothing by itself
-_GENERIC = ("Please see the the above traceback", "There was an error processing assignment")
-_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception|Timeout\w*)): (.+)$")
-
-
-def failure_reason(text: str) -> str:
-    """What went wrong, in words an instructor can act on, from nbgrader's log and error."""
-    if "DeadKernelError" in text or "Kernel died" in text:
-        return (
-            "the kernel died while running the notebook (os._exit, a crash such as a "
-            "segfault, or a resource limit of the sandbox); no grades were recorded"
-        )
-    if "UnresponsiveKernelError" in text or "Timeout waiting for IOPub" in text:
-        return (
-            "the kernel stopped responding and could not be restarted; no grades were "
-            "recorded: grade this student again, alone, with a longer --timeout"
-        )
-    if "No notebooks were matched" in text:
-        return "nbgrader found no notebook in the submission folder"
-    if "Kernel didn't respond" in text or "kernel_info" in text:
-        return "the kernel did not start (is the environment's ipykernel installed?)"
-    found = [
-        m.group(0).strip()
-        for ln in text.splitlines()
-        if (m := _EXCEPTION_LINE.match(ln)) and not any(g in ln for g in _GENERIC)
-    ]
-    if found:
-        return f"nbgrader stopped with {found[-1][:300]}"
-    lines = [
-        ln.strip() for ln in text.strip().splitlines()
-        if ln.strip() and not any(g in ln for g in _GENERIC)
-    ]  # fmt: skip
-    return lines[-1][:300] if lines else "nbgrader failed without saying why (see its log)"
-
-
 def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]:
     from nbgrader.api import MissingEntry
 
@@ -299,29 +167,6 @@ def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]
         return float(s.score), float(s.max_score)
 
 
-def shown(name: str) -> str:
-    """A student id as a console line can show it (``repr`` when it holds control
-    characters, so that a name cannot forge or break a line)."""
-    return name if name.isprintable() else repr(name)
-
-
-def unsafe_student_id(student: str) -> str:
-    """Why nbgrader cannot grade a student folder of this name, or ``""``: nbgrader finds the
-    folder by glob (``[`` and ``]`` make a pattern) and reads the id back with a regular
-    expression that stops at a line break."""
-    if not student.isprintable():
-        return (
-            f"the student folder name {student!r} contains a line break or another control "
-            "character, which nbgrader cannot grade; rename the folder and grade again"
-        )
-    if set(student) & set("[]"):
-        return (
-            f"the student folder name {student!r} contains '[' or ']', which nbgrader reads "
-            "as a file-name pattern; rename the folder and grade again"
-        )
-    return ""
-
-
 def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, staging: Path):
     """Grade one submission with nbgrader; never raises: the outcome says what happened."""
     start = time.perf_counter()
@@ -331,7 +176,7 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
     try:
         if why := unsafe_student_id(sub.student):
             raise GradingError(why)
-        notebooks = _stage(course, sub, staging, flags)
+        notebooks = stage(course, sub, staging, flags)
         staged = staging / sub.student / sub.assignment
         saved = cd.submitted_directory
         cd.submitted_directory = str(staging)

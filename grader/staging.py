@@ -14,14 +14,23 @@ these rules, each of which a hostile submission once broke:
 * ``timestamp.txt`` must hold a time nbgrader can read; otherwise it is dropped and the
   submission is graded as on time, with a flag.
 
-Every entry skipped is reported, so the instructor sees it among the flags.
+Every entry skipped is reported, so the instructor sees it among the flags. :func:`stage`
+makes the staged copy of one submission that ``grader.parallel`` grades: invalid notebooks
+set aside, a single renamed notebook graded under its proper name, extra ones ignored.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+
+if TYPE_CHECKING:
+    from grader.course import Course, Submission
 
 #: What one submission may hold.
 MAX_ENTRIES = 2000
@@ -148,3 +157,38 @@ def check_timestamp(folder: Path) -> list[str]:
         path.unlink()
         return [f"unreadable timestamp.txt ({text[:40]!r}): graded as on time"]
     return []
+
+
+def stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> list[str]:
+    """Copy the submission to ``staging/<student>/<assignment>`` and tidy it up; return the
+    notebook ids that can be graded."""
+    src = course.directory("submitted", sub.student, sub.assignment)
+    dst = staging / sub.student / sub.assignment
+    shutil.rmtree(staging, ignore_errors=True)
+    # regular files only, never following a link
+    flags.extend(copy_submission(src, dst))
+    flags.extend(check_timestamp(dst))
+    expected = course.notebooks(sub.assignment)
+    invalid: set[str] = set()
+    for path in sorted(dst.glob("*.ipynb")):
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - any unreadable notebook
+            first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+            flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
+            invalid.add(path.name)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    missing = [n for n in expected if not (dst / f"{n}.ipynb").exists()]
+    extra = [p for p in sorted(dst.glob("*.ipynb")) if p.stem not in expected]
+    if len(missing) == 1 and len(extra) == 1:
+        flags.append(f"renamed notebook: {extra[0].name} graded as {missing[0]}.ipynb")
+        extra[0].rename(dst / f"{missing[0]}.ipynb")
+        missing, extra = [], []
+    flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
+    flags.extend(
+        f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
+    )
+    return [n for n in expected if (dst / f"{n}.ipynb").exists()]

@@ -1,4 +1,4 @@
-"""The output cap (grader.caps), the static scan's budget (grader.integrity.scan_code) and the
+"""The output cap (grader.caps), the static scan's budget (grader.scan.scan_code) and the
 feedback bounds (grader.feedback): fast unit tests, no kernel, no root.
 
 The cap is driven with the messages a kernel sends, through nbclient's own message handling
@@ -20,7 +20,7 @@ from nbgrader import utils
 from grader import caps
 from grader.caps import NOTE, OutputCap, cap_error, clip, size_of
 from grader.feedback import HideHiddenTests, SafeFeedback, clean_html
-from grader.integrity import TOO_LARGE, scan_code
+from grader.scan import TOO_LARGE, scan_code
 
 NOTE_START = NOTE.split("{")[0]
 

@@ -237,7 +237,7 @@ def test_a_capped_error_still_fails_its_test_cell(batch):
 
 
 def test_the_static_scan_is_bounded(batch):
-    from grader.integrity import scan_code, student_sources
+    from grader.scan import scan_code, student_sources
 
     path = batch.course.directory("submitted", "scan_bomb", NB00) / f"{NB00}.ipynb"
     sources = student_sources(nbformat.read(path, as_version=4))
