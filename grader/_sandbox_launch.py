@@ -17,6 +17,8 @@
 4. this process waits for the kernel and exits with its status; SIGTERM/SIGHUP kill the
    kernel (and with it, as PID 1, every process it started); SIGINT is for the kernel only
    (the kernel manager interrupts the whole process group).
+
+Why this is not bubblewrap (measured): ``docs/sandbox.md``.
 """
 
 from __future__ import annotations
