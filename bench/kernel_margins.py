@@ -87,10 +87,10 @@ F_C = "test_science_causes.py::"
 
 @group("causes_chain")
 def _causes_chain(seed):
-    from vanishing.experiments import causes
+    from vanishing.experiments import saturating
 
-    norms = causes.gradient_norms_by_activation(("sigmoid", "tanh", "linear"), seed=seed)
-    out = {f"{a} factor per layer": causes.factor_per_layer(norms[a]) for a in norms}
+    norms = saturating.gradient_norms_by_activation(("sigmoid", "tanh", "linear"), seed=seed)
+    out = {f"{a} factor per layer": saturating.factor_per_layer(norms[a]) for a in norms}
     out["sigmoid first/last"] = norms["sigmoid"][0] / norms["sigmoid"][-1]
     return out
 
@@ -132,17 +132,19 @@ q(
 
 @group("causes_bound", 3)
 def _causes_bound(seed):
-    from vanishing.experiments import causes
+    from vanishing.experiments import saturating
 
     worst = 0.0
     for activation in ("sigmoid", "tanh"):
         for scale in (0.5, 1.0, 3.0, 8.0):
             rng = np.random.default_rng(seed)
-            Ws = causes.random_chain(15, 32, scale=scale, rng=rng)
+            Ws = saturating.random_chain(15, 32, scale=scale, rng=rng)
             x, dout = rng.standard_normal((16, 32)), rng.standard_normal((16, 32))
-            norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+            norms = saturating.chain_gradient_norms(Ws, x, dout, activation)
             ratios = norms / np.append(norms[1:], np.linalg.norm(dout))
-            worst = max(worst, float((ratios / causes.chain_layer_bounds(Ws, activation)).max()))
+            worst = max(
+                worst, float((ratios / saturating.chain_layer_bounds(Ws, activation)).max())
+            )
     return {"max ratio / bound": worst}
 
 
@@ -158,13 +160,15 @@ q(
 
 @group("causes_overflow")
 def _causes_overflow(seed):
-    from vanishing.experiments import causes
+    from vanishing.experiments import weight_scale
 
     out = {}
     for activation in ("linear", "relu"):
-        run = causes.propagate(40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed))
+        run = weight_scale.propagate(
+            40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed)
+        )
         out[f"first non-finite layer, {activation}"] = float(run.first_nonfinite or 0)
-        run64 = causes.propagate(
+        run64 = weight_scale.propagate(
             40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed), dtype=np.float64
         )
         out[f"float64 finite, {activation}"] = float(run64.first_nonfinite is None)
@@ -193,15 +197,15 @@ for _a, _lo, _hi in (("linear", 28, 34), ("relu", 32, 39)):
 
 @group("causes_scale")
 def _causes_scale(seed):
-    from vanishing.experiments import causes
+    from vanishing.experiments import weight_scale
 
-    lecun = causes.propagate(50, 256, 1 / 16, rng=np.random.default_rng(seed)).z_std
-    half = causes.propagate(
+    lecun = weight_scale.propagate(50, 256, 1 / 16, rng=np.random.default_rng(seed)).z_std
+    half = weight_scale.propagate(
         50, 256, 0.5 / 16, rng=np.random.default_rng(seed), dtype=np.float64
     ).z_std / 0.5 ** np.arange(1, 51)
     rng = np.random.default_rng(seed)
-    he = causes.propagate(50, 256, np.sqrt(2 / 256), activation="relu", rng=rng).z_std
-    lr = causes.propagate(50, 256, 1 / 16, activation="relu", rng=rng).z_std
+    he = weight_scale.propagate(50, 256, np.sqrt(2 / 256), activation="relu", rng=rng).z_std
+    lr = weight_scale.propagate(50, 256, 1 / 16, activation="relu", rng=rng).z_std
     return {
         "lecun min z_std": lecun.min(),
         "lecun max z_std": lecun.max(),
@@ -228,14 +232,14 @@ q(_t, "relu lecun z_std[50]", "causes_scale", 5e-9, 2e-7, log=True, test_seeds="
 @group("causes_glorot")
 def _causes_glorot(seed):
     from vanishing import init
-    from vanishing.experiments import causes
+    from vanishing.experiments import weight_scale
 
     rng = np.random.default_rng(seed)
     x, dout = rng.standard_normal((128, 256)), rng.standard_normal((128, 256))
     st = {}
-    for name, fn in [("standard", causes.standard_uniform), ("xavier", init.xavier_uniform)]:
+    for name, fn in [("standard", weight_scale.standard_uniform), ("xavier", init.xavier_uniform)]:
         Ws = [fn((256, 256), rng=rng) for _ in range(10)]
-        st[name] = causes.layer_statistics(Ws, x, dout, "tanh")
+        st[name] = weight_scale.layer_statistics(Ws, x, dout, "tanh")
     s, x_ = st["standard"], st["xavier"]
     return {
         "standard act 10/1": s["act_std"][-1] / s["act_std"][0],
@@ -262,9 +266,9 @@ def _first_step_below(loss, threshold, window=25):
 
 @group("causes_depth", 6)
 def _causes_depth(seed):
-    from vanishing.experiments import causes
+    from vanishing.experiments import slow_training
 
-    runs = causes.train_depths((1, 4, 8), seed=seed, progress=False)
+    runs = slow_training.train_depths((1, 4, 8), seed=seed, progress=False)
     shallow, middle, deep = (runs[k] for k in runs)
     ratio = np.nanmedian(deep.history.update_ratio, axis=0)
     t1 = _first_step_below(shallow.history.loss, 0.3)
@@ -1279,16 +1283,16 @@ def _exactness(seed):
     import test_telemetry as TT
 
     from vanishing import gradcheck, losses, nn, optim, telemetry
-    from vanishing.experiments import causes
     from vanishing.experiments import exploding as E
+    from vanishing.experiments import saturating
 
     out = {}
     rng = np.random.default_rng(0)
-    Ws = causes.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
+    Ws = saturating.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
     x, dout = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
     worst = 0.0
     for activation in ("sigmoid", "tanh", "linear"):
-        f, _ = causes.activation_fn(activation)
+        f, _ = saturating.activation_fn(activation)
 
         def loss(v, f=f):
             h = v
@@ -1297,7 +1301,7 @@ def _exactness(seed):
             return float(np.sum(h * dout))
 
         numeric = gradcheck.numerical_gradient(loss, x)
-        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        norms = saturating.chain_gradient_norms(Ws, x, dout, activation)
         worst = max(worst, _rel(norms[0], np.linalg.norm(numeric)))
     out["chain gradient vs numerical"] = worst
     rng = np.random.default_rng(0)
@@ -1462,8 +1466,8 @@ q(_t, "h1-h7 max saturated", "nb03_digits", None, 0.05, test_seeds="0-3")
 
 @group("nb05_digits", 6)
 def _nb05_digits(seed):
-    from vanishing.experiments import causes
     from vanishing.experiments import init_scaling as I
+    from vanishing.experiments import protocol
 
     kw = dict(seed=seed, progress=False)
     xa = I.digits_deep_run("xavier_normal", "relu", **kw)
@@ -1476,7 +1480,7 @@ def _nb05_digits(seed):
         "He+ReLU loss (last 50)": float(np.mean(he.loss[-50:])),
         "Xavier+tanh train acc": tanh.final_train_acc,
     }
-    X = causes.depth_data("moons", 600, seed)[0].astype(np.float32)
+    X = protocol.depth_data("moons", 600, seed)[0].astype(np.float32)
     for init in ("xavier_normal", "he_normal"):
         _, model = I.deep_relu_run(
             init, steps=300, seed=seed, progress=False, telemetry_every=10**9, return_model=True

@@ -1,6 +1,8 @@
 """The science of notebooks 01-03 (causes and consequences), asserted on the code they show.
 
-Every experiment comes from :mod:`vanishing.experiments.causes`, the module the notebooks call.
+Every experiment comes from the modules the notebooks call: :mod:`vanishing.experiments.saturating`
+(01), :mod:`~vanishing.experiments.weight_scale` (02) and :mod:`~vanishing.experiments.slow_training`
+(03).
 The ranges in the comments are measured by bench/kernel_margins.py (table in
 bench/KERNEL-MARGINS.md) over seeds × 4 OpenBLAS kernels (Haswell, SkylakeX, Sandybridge, Zen);
 the margin is the smallest distance from the threshold (decades for ratios on a log scale).
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from vanishing import gradcheck, init
-from vanishing.experiments import causes
+from vanishing.experiments import saturating, slow_training, weight_scale
 
 pytestmark = pytest.mark.science
 
@@ -23,10 +25,10 @@ SEEDS = range(5)
 def test_chain_gradient_norms_match_a_numerical_gradient():
     # L = sum(h_L * dout), so dout is ∂L/∂h_L and entry 0 is the norm of ∂L/∂x.
     rng = np.random.default_rng(0)
-    Ws = causes.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
+    Ws = saturating.random_chain(3, 4, rng=rng, widths=[3, 5, 4, 2])
     x, dout = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
     for activation in ("sigmoid", "tanh", "linear"):
-        f, _ = causes.activation_fn(activation)
+        f, _ = saturating.activation_fn(activation)
 
         def loss(v, f=f):
             h = v
@@ -35,7 +37,7 @@ def test_chain_gradient_norms_match_a_numerical_gradient():
             return float(np.sum(h * dout))
 
         numeric = gradcheck.numerical_gradient(loss, x)
-        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        norms = saturating.chain_gradient_norms(Ws, x, dout, activation)
         assert norms.shape == (3,)
         # relative error measured 2.3e-10–8e-10 × 4 kernels; margin 3.1 decades
         assert norms[0] == pytest.approx(np.linalg.norm(numeric), rel=1e-6)
@@ -44,14 +46,14 @@ def test_chain_gradient_norms_match_a_numerical_gradient():
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sigmoid_chain_loses_about_a_factor_four_per_layer(seed):
     # Width 64, 20 layers, N(0, 1/n) weights: σ' <= 1/4, and ||W^T g|| ≈ ||g|| at this scale.
-    norms = causes.gradient_norms_by_activation(("sigmoid", "tanh", "linear"), seed=seed)
-    sigmoid = causes.factor_per_layer(norms["sigmoid"])
+    norms = saturating.gradient_norms_by_activation(("sigmoid", "tanh", "linear"), seed=seed)
+    sigmoid = saturating.factor_per_layer(norms["sigmoid"])
     # measured 0.221–0.245 over seeds 0–7 × 4 kernels; margin 0.015
     assert 0.2 < sigmoid < 0.26
     # measured 0.883–0.977 over seeds 0–7 × 4 kernels; margin 0.033
-    assert causes.factor_per_layer(norms["tanh"]) > 0.85
+    assert saturating.factor_per_layer(norms["tanh"]) > 0.85
     # measured 0.942–1.05 over seeds 0–7 × 4 kernels; margin 0.042
-    assert causes.factor_per_layer(norms["linear"]) > 0.9
+    assert saturating.factor_per_layer(norms["linear"]) > 0.9
     # geometric: 19 layers of about 1/4 make twelve orders of magnitude
     # measured 3.9e-13–1.8e-12 over seeds 0–7 × 4 kernels; margin 1.7 decades
     assert norms["sigmoid"][0] / norms["sigmoid"][-1] < 1e-10
@@ -63,11 +65,11 @@ def test_every_layer_respects_the_derivative_bound(scale, activation):
     # ||∂L/∂h_{l-1}|| <= max|f'| * ||W_l||_2 * ||∂L/∂h_l||, for every layer and any weights
     for seed in range(3):
         rng = np.random.default_rng(seed)
-        Ws = causes.random_chain(15, 32, scale=scale, rng=rng)
+        Ws = saturating.random_chain(15, 32, scale=scale, rng=rng)
         x, dout = rng.standard_normal((16, 32)), rng.standard_normal((16, 32))
-        norms = causes.chain_gradient_norms(Ws, x, dout, activation)
+        norms = saturating.chain_gradient_norms(Ws, x, dout, activation)
         ratios = norms / np.append(norms[1:], np.linalg.norm(dout))
-        bounds = causes.chain_layer_bounds(Ws, activation)
+        bounds = saturating.chain_layer_bounds(Ws, activation)
         # a theorem (rounding aside): max ratio / bound measured 0.554–0.597 over seeds 0–2 ×
         # 4 kernels × these scales; margin 0.40
         assert np.all(ratios <= bounds * (1 + 1e-12)), (ratios / bounds).max()
@@ -82,12 +84,14 @@ def test_standard_normal_weights_overflow_float32_within_forty_layers(activation
     # float32 ends at 3.4e38 ≈ 16^32. First inf/nan layer measured 32 (linear), 36 (ReLU) for
     # every seed 0–7 × 4 kernels; margin 2 (linear) and 3 (ReLU) layers.
     for seed in SEEDS:
-        run = causes.propagate(40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed))
+        run = weight_scale.propagate(
+            40, 256, 1.0, activation=activation, rng=np.random.default_rng(seed)
+        )
         assert run.first_nonfinite is not None and lo <= run.first_nonfinite <= hi
-        assert causes.first_nonfinite_layer(run.z_std) == run.first_nonfinite
+        assert weight_scale.first_nonfinite_layer(run.z_std) == run.first_nonfinite
         assert np.all(np.isfinite(run.z_std[: run.first_nonfinite - 1]))
     # the same weights in float64 survive the 40 layers (overflow would come near layer 256)
-    run = causes.propagate(
+    run = weight_scale.propagate(
         40, 256, 1.0, activation=activation, rng=np.random.default_rng(0), dtype=np.float64
     )
     assert run.first_nonfinite is None
@@ -97,7 +101,7 @@ def test_standard_normal_weights_overflow_float32_within_forty_layers(activation
 def test_lecun_scale_keeps_a_linear_stack_within_a_factor_two(seed):
     # sigma_w = 1/√n: std of z_l over 50 layers measured 0.764–1.18 over seeds 0–7 × 4
     # kernels; margin 0.26
-    run = causes.propagate(50, 256, 1 / 16, rng=np.random.default_rng(seed))
+    run = weight_scale.propagate(50, 256, 1 / 16, rng=np.random.default_rng(seed))
     assert np.all((run.z_std > 0.5) & (run.z_std < 2.0)), run.z_std
 
 
@@ -105,7 +109,9 @@ def test_lecun_scale_keeps_a_linear_stack_within_a_factor_two(seed):
 def test_half_lecun_scale_shrinks_by_one_half_per_layer(seed):
     # sigma_w = 0.5/√n: z_std / 0.5^l over 50 layers measured 0.764–1.18 over seeds 0–7 × 4
     # kernels; margin 0.064 (a factor 0.45 per layer instead of 0.5 would end at 0.005)
-    run = causes.propagate(50, 256, 0.5 / 16, rng=np.random.default_rng(seed), dtype=np.float64)
+    run = weight_scale.propagate(
+        50, 256, 0.5 / 16, rng=np.random.default_rng(seed), dtype=np.float64
+    )
     ratio = run.z_std / 0.5 ** np.arange(1, 51)
     assert np.all((ratio > 0.7) & (ratio < 1.43)), ratio
 
@@ -116,11 +122,11 @@ def test_relu_needs_he_scale(seed):
     # log-std a random walk, so a factor 4): z_std measured 0.52–2.6 over seeds 0–7 × 4
     # kernels; margin 0.17 decades (low side).
     rng = np.random.default_rng(seed)
-    he = causes.propagate(50, 256, np.sqrt(2 / 256), activation="relu", rng=rng)
+    he = weight_scale.propagate(50, 256, np.sqrt(2 / 256), activation="relu", rng=rng)
     assert np.all((he.z_std > np.sqrt(2) / 4) & (he.z_std < 4 * np.sqrt(2))), he.z_std
     # LeCun (1/√n) loses 1/√2 per layer: predicted 2^(-49/2) ≈ 4.3e-8 after 50 layers,
     # measured 1.5e-8–5.2e-8 over seeds 0–7 × 4 kernels; margin 0.48 decades
-    lecun = causes.propagate(50, 256, 1 / 16, activation="relu", rng=rng)
+    lecun = weight_scale.propagate(50, 256, 1 / 16, activation="relu", rng=rng)
     assert 5e-9 < lecun.z_std[-1] < 2e-7
 
 
@@ -133,9 +139,9 @@ def test_glorot_standard_init_shrinks_activations_and_gradients_with_depth(seed)
     rng = np.random.default_rng(seed)
     x, dout = rng.standard_normal((128, 256)), rng.standard_normal((128, 256))
     stats = {}
-    for name, fn in [("standard", causes.standard_uniform), ("xavier", init.xavier_uniform)]:
+    for name, fn in [("standard", weight_scale.standard_uniform), ("xavier", init.xavier_uniform)]:
         Ws = [fn((256, 256), rng=rng) for _ in range(10)]
-        stats[name] = causes.layer_statistics(Ws, x, dout, "tanh")
+        stats[name] = weight_scale.layer_statistics(Ws, x, dout, "tanh")
     std, xav = stats["standard"], stats["xavier"]
     assert std["act_std"][-1] / std["act_std"][0] < 0.03
     assert std["grad_std"][0] / std["grad_std"][-1] < 0.03
@@ -150,7 +156,9 @@ def test_glorot_standard_init_shrinks_activations_and_gradients_with_depth(seed)
 @pytest.fixture(scope="module")
 def depth_runs():
     """The notebook's experiment (1, 4, 8 hidden layers, 2000 steps) for three seeds."""
-    return {seed: causes.train_depths((1, 4, 8), seed=seed, progress=False) for seed in range(3)}
+    return {
+        seed: slow_training.train_depths((1, 4, 8), seed=seed, progress=False) for seed in range(3)
+    }
 
 
 def _first_step_below(loss, threshold, window=25):

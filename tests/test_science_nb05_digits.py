@@ -9,8 +9,8 @@ thread); the margin is the smallest distance from the threshold.
 import numpy as np
 import pytest
 
-from vanishing.experiments import causes
 from vanishing.experiments import init_scaling as I
+from vanishing.experiments import protocol
 
 pytestmark = pytest.mark.science
 
@@ -39,7 +39,7 @@ def test_moons_xavier_net_has_no_boundary_he_net_has_one(seed):
     # barely varies over the plane (spread 1.3e-8–1.1e-4 over seeds 0–3 × 4 kernels, below the 0.1 at which the
     # notebook draws a boundary; threshold 0.01, margin 2.0 decades); the He network's spans the
     # whole range (1.000 to 8 digits; margin 0.10).
-    X = causes.depth_data("moons", 600, seed)[0].astype(np.float32)
+    X = protocol.depth_data("moons", 600, seed)[0].astype(np.float32)
     spread = {}
     for init in ("xavier_normal", "he_normal"):
         _, model = I.deep_relu_run(

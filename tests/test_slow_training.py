@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vanishing import gradcheck, nn
-from vanishing.experiments import causes
+from vanishing.experiments import protocol
 from vanishing.experiments import slow_training as S
 
 
@@ -40,7 +40,7 @@ def test_gradients_match_centred_differences():
 
 def test_gradients_match_the_nn_modules():
     model, Ws, bs = S.net_params(4, seed=3)
-    X, y = causes.depth_data("moons", 600, 0)[:2]
+    X, y = protocol.depth_data("moons", 600, 0)[:2]
     from vanishing import losses
 
     _, d = losses.softmax_cross_entropy(model(X[:32]), y[:32])
@@ -62,10 +62,10 @@ def test_update_ratios():
 
 
 def test_train_by_hand_reproduces_train_depths():
-    """Same data, weights and batches as causes.train_depths: with the course's gradients the
+    """Same data, weights and batches as S.train_depths: with the course's gradients the
     runs agree to rounding, and the telemetry is the same."""
     mine = S.train_by_hand(S.sigmoid_net_gradients, (1, 4), steps=60, record_every=5)
-    ref = causes.train_depths((1, 4), steps=60, telemetry_every=5, progress=False)
+    ref = S.train_depths((1, 4), steps=60, telemetry_every=5, progress=False)
     for label in ref:
         a, b = mine[label].history, ref[label].history
         np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12)
@@ -97,7 +97,7 @@ def test_train_by_hand_uses_the_given_functions():
 
 def test_hidden_activations_match_the_nn_modules():
     model, Ws, bs = S.net_params(3, seed=2)
-    X = causes.depth_data("moons", 600, 0)[0][:20]
+    X = protocol.depth_data("moons", 600, 0)[0][:20]
     from vanishing import telemetry
 
     want = list(telemetry.activations(model, X).values())
@@ -116,7 +116,7 @@ def test_train_by_hand_records_activation_statistics_of_the_hidden_layers():
     # step 0 is recorded before the first update: the statistics of the initial network on
     # the training set, computed here with the nn modules and the sigmoid's bounds
     model, _, _ = S.net_params(3)
-    X = causes.depth_data("moons", 600, 0)[0]
+    X = protocol.depth_data("moons", 600, 0)[0]
     from vanishing import telemetry
 
     acts = list(telemetry.activations(model, X).values())

@@ -210,7 +210,7 @@ EXERCISES = [
             ),
             "uses_package_statistics": Mistake(
                 code=LAYER_HEAD
-                + """    s = causes.layer_statistics(Ws, x, dout, activation)
+                + """    s = weight_scale.layer_statistics(Ws, x, dout, activation)
     return s["act_mean"], s["act_std"], s["grad_std"]
 """,
                 message="off limits in this exercise",

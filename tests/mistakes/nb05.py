@@ -54,13 +54,13 @@ def xavier_uniform(shape, rng):
 """
 
 AUD_XAVIER_UNIFORM_CALLS_THE_STANDARD_UNIFORM_OF_NOTEBOOK_02 = """
-from vanishing.experiments import causes
+from vanishing.experiments import weight_scale
 
 
 def xavier_uniform(shape, rng):
     rng = np.random.default_rng(rng)  # a seed or a generator
     fan_in, fan_out = shape
-    return causes.standard_uniform(shape, gain=np.sqrt(6 * fan_in / (fan_in + fan_out)), rng=rng)
+    return weight_scale.standard_uniform(shape, gain=np.sqrt(6 * fan_in / (fan_in + fan_out)), rng=rng)
 """
 
 AUD_HE_NORMAL_BOX_MULLER = """
@@ -100,12 +100,12 @@ def he_normal(shape, rng):
 """
 
 AUD_HE_NORMAL_CALLS_RANDOM_CHAIN = """
-from vanishing.experiments import causes
+from vanishing.experiments import saturating
 
 
 def he_normal(shape, rng):
     rng = np.random.default_rng(rng)  # a seed or a generator
-    return causes.random_chain(1, shape[0], widths=list(shape), scale=np.sqrt(2), rng=rng)[0]
+    return saturating.random_chain(1, shape[0], widths=list(shape), scale=np.sqrt(2), rng=rng)[0]
 """
 
 # --- stack_backward --------------------------------------------------------------------------
@@ -222,11 +222,11 @@ def stack_backward(x, weights, dout, activation="linear"):
 """
 
 SB_CALLS_THE_CHAIN_OF_NOTEBOOK_01 = """
-from vanishing.experiments import causes
+from vanishing.experiments import saturating
 
 
 def stack_backward(x, weights, dout, activation="linear"):
-    return causes.chain_forward_backward(weights, x, dout, activation)[3]
+    return saturating.chain_forward_backward(weights, x, dout, activation)[3]
 """
 
 SB_ALT_RECURSIVE = """
@@ -306,7 +306,7 @@ STACK_BACKWARD = Exercise(
         "masks_dout_in_place": Mistake(SB_MASKS_DOUT_IN_PLACE, "in place"),
         "converts_to_float64": Mistake(SB_CONVERTS_TO_FLOAT64, "float32 in, float32 out"),
         "calls_the_chain_of_notebook_01": Mistake(
-            SB_CALLS_THE_CHAIN_OF_NOTEBOOK_01, "causes.chain_forward_backward is off limits"
+            SB_CALLS_THE_CHAIN_OF_NOTEBOOK_01, "saturating.chain_forward_backward is off limits"
         ),
     },
     alternatives={
@@ -471,7 +471,7 @@ XAVIER_UNIFORM = Exercise(
     mistakes={
         "calls_the_standard_uniform_of_notebook_02": Mistake(
             AUD_XAVIER_UNIFORM_CALLS_THE_STANDARD_UNIFORM_OF_NOTEBOOK_02,
-            "causes.standard_uniform is off limits",
+            "weight_scale.standard_uniform is off limits",
         ),
         "draws_from_zero_to_a": Mistake(
             AUD_XAVIER_UNIFORM_DRAWS_FROM_ZERO_TO_A, "centre the distribution at 0"
@@ -570,7 +570,7 @@ HE_NORMAL = Exercise(
     cell="he_normal",
     mistakes={
         "calls_random_chain": Mistake(
-            AUD_HE_NORMAL_CALLS_RANDOM_CHAIN, "causes.random_chain is off limits"
+            AUD_HE_NORMAL_CALLS_RANDOM_CHAIN, "saturating.random_chain is off limits"
         ),
         "flat_array": Mistake(AUD_HE_NORMAL_FLAT_ARRAY, "expected shape (400, 100)"),
         "sqrt_of_the_numerator_only": Mistake(

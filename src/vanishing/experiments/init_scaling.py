@@ -14,7 +14,7 @@ without clipping blew up in their first steps (a 30-layer ReLU net's first updat
 Clipping bounds those steps; it never touches the Xavier run, whose global gradient norm is
 about :math:`10^{-4}` (see :func:`initial_gradient_norms`).
 
-The backward variance argument runs on the bias-free *stack* of :mod:`.causes`
+The backward variance argument runs on the bias-free *stack* of :mod:`.saturating`
 (:math:`h_l = \varphi(h_{l-1}W_l)`, :math:`h_0 = x`, ``dout`` :math:`= \partial L/\partial h_L`),
 with :math:`\varphi` linear or ReLU:
 
@@ -44,8 +44,8 @@ import numpy as np
 
 from .. import data, nn, optim, telemetry
 from ..train import History, fit
-from .causes import chain_forward_backward
 from .protocol import depth_data
+from .saturating import chain_forward_backward
 
 __all__ = [
     "DEEP_RELU",

@@ -1,5 +1,9 @@
 r"""Notebook 03: slow and poor training, measured with the learner's own gradients.
 
+:func:`train_depths` trains a shallow and a deep sigmoid network on the same data with
+:func:`vanishing.train.fit` (the protocol of :mod:`.protocol`) and compares how much each
+layer moved (:func:`relative_weight_change`).
+
 The network of notebook 03 on plain arrays: ``Ws[l]`` of shape ``(n_l, n_{l+1})`` and
 ``bs[l]`` of shape ``(n_{l+1},)``, ``l = 0 .. L-1``,
 
@@ -9,8 +13,8 @@ The network of notebook 03 on plain arrays: ``Ws[l]`` of shape ``(n_l, n_{l+1})`
 and the mean softmax cross-entropy of the logits against integer labels. :func:`train_by_hand`
 trains it with plain SGD using a *given* gradient function (the learner's, in the notebook) and
 records the per-layer gradient norms and update-to-weight ratios it computes, on the same data,
-weights and batches as :func:`vanishing.experiments.causes.train_depths`, so that with a correct
-gradient the two runs agree. It also records, on a fixed probe set, the mean activation and
+weights and batches as :func:`train_depths`, so that with a correct gradient the two runs
+agree. It also records, on a fixed probe set, the mean activation and
 the saturated fraction of every hidden layer, where Glorot & Bengio (2010, Fig. 2) saw the top
 hidden layer of a deep sigmoid network driven to 0.
 
@@ -21,30 +25,107 @@ digits of :func:`vanishing.data.digits`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import data as datasets
 from .. import functional as F
 from .. import losses, nn, optim, telemetry, train
-from .causes import DepthRun, depth_data, relative_weight_change
+from .protocol import (
+    batch_rng,
+    depth_data,
+    depth_weights_rng,
+    fit_split,
+    frobenius,
+    train_on_depth_data,
+)
 
 __all__ = [
     "DIGITS_RUNS",
+    "DepthRun",
     "digits_data",
     "hidden_activations",
     "net_params",
+    "relative_weight_change",
     "sigmoid_net_gradients",
     "sigmoid_net_logits",
     "sigmoid_net_loss",
     "train_by_hand",
+    "train_depths",
     "train_digits",
     "update_ratios",
 ]
 
 
-def _fro(a: np.ndarray) -> float:
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
+@dataclass
+class DepthRun:
+    """One training run of :func:`train_depths`.
+
+    history : the :class:`~vanishing.train.History` of :func:`vanishing.train.fit`
+    rel_change : :math:`\\|W_\\text{end} - W_0\\|_F / \\|W_0\\|_F` per Linear layer, shape
+        ``(n_linear,)``, input side first
+    model : the trained network
+    """
+
+    history: train.History
+    rel_change: np.ndarray
+    model: nn.Sequential
+
+
+def relative_weight_change(before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> np.ndarray:
+    r""":math:`\|W^\text{after}_l - W^\text{before}_l\|_F / \|W^\text{before}_l\|_F` per layer."""
+    return np.array(
+        [frobenius(a - b) / frobenius(b) for b, a in zip(before, after, strict=True)],
+        dtype=np.float64,
+    )
+
+
+def train_depths(
+    depths: Sequence[int] = (1, 4, 8),
+    *,
+    dataset: str = "moons",
+    width: int = 32,
+    activation: str = "sigmoid",
+    init: str = "xavier_normal",
+    steps: int = 2000,
+    lr: float = 1.0,
+    momentum: float = 0.0,
+    batch_size: int = 64,
+    n: int = 600,
+    seed: int = 0,
+    telemetry_every: int = 5,
+    progress: bool = True,
+) -> dict[str, DepthRun]:
+    r"""Train one ``activation`` MLP per entry of ``depths`` (hidden layers of ``width``).
+
+    All runs see the same data (``dataset`` with ``n`` points, 25 % held out), the same batch
+    order and the same optimiser: SGD with ``lr`` and ``momentum`` for ``steps`` steps.
+    Returns ``{"<d> hidden layer(s)": DepthRun}`` in the order of ``depths``.
+    """
+    X_tr, y_tr, X_val, y_val = depth_data(dataset, n, seed)
+    runs: dict[str, DepthRun] = {}
+    for d in depths:
+        label = f"{d} hidden layer{'s' if d != 1 else ''}"
+        sizes = [X_tr.shape[1]] + [width] * int(d) + [int(y_tr.max()) + 1]
+        model = nn.mlp(sizes, activation, init=init, rng=depth_weights_rng(seed, d))
+        before = [m.params["W"].copy() for m in nn.linear_layers(model)]
+        hist = train_on_depth_data(
+            model,
+            lr=lr,
+            steps=steps,
+            momentum=momentum,
+            dataset=dataset,
+            n=n,
+            batch_size=batch_size,
+            seed=seed,
+            telemetry_every=telemetry_every,
+            progress=progress,
+            label=label,
+        )
+        after = [m.params["W"] for m in nn.linear_layers(model)]
+        runs[label] = DepthRun(hist, relative_weight_change(before, after), model)
+    return runs
 
 
 def sigmoid_net_logits(Ws, bs, x) -> np.ndarray:
@@ -91,7 +172,7 @@ def sigmoid_net_gradients(Ws, bs, x, y) -> tuple[list[np.ndarray], list[np.ndarr
 def update_ratios(Ws, dWs, lr) -> np.ndarray:
     r""":math:`\|\text{lr}\cdot dW_l\|_F / \|W_l\|_F` for every layer: the relative size of one
     SGD step (the weights before the step). Shape ``(L,)``."""
-    return np.array([abs(lr) * _fro(dW) / _fro(W) for W, dW in zip(Ws, dWs, strict=True)])
+    return np.array([abs(lr) * frobenius(dW) / frobenius(W) for W, dW in zip(Ws, dWs, strict=True)])
 
 
 def net_params(
@@ -103,10 +184,10 @@ def net_params(
     init: str = "xavier_normal",
     seed: int = 0,
 ) -> tuple[nn.Sequential, list[np.ndarray], list[np.ndarray]]:
-    """The model :func:`~vanishing.experiments.causes.train_depths` trains for ``depth`` hidden
-    layers, and copies of its weights and biases as lists."""
+    """The model :func:`train_depths` trains for ``depth`` hidden layers, and copies of its
+    weights and biases as lists."""
     sizes = [n_in] + [width] * int(depth) + [n_out]
-    model = nn.mlp(sizes, "sigmoid", init=init, rng=np.random.default_rng([seed, depth]))
+    model = nn.mlp(sizes, "sigmoid", init=init, rng=depth_weights_rng(seed, depth))
     lins = nn.linear_layers(model)
     return model, [m.params["W"].copy() for m in lins], [m.params["b"].copy() for m in lins]
 
@@ -144,7 +225,7 @@ def train_by_hand(
     ``gradients(Ws, bs, x, y) -> (dWs, dbs)`` computes every step's gradients;
     ``ratios(Ws, dWs, lr)`` the update-to-weight ratios recorded every ``record_every`` steps
     (with ``‖dW_l‖_F`` as ``grad_norm``). Same data, initial weights and batch order as
-    :func:`~vanishing.experiments.causes.train_depths`. Returns ``{"<d> hidden layer(s)":
+    :func:`train_depths`. Returns ``{"<d> hidden layer(s)":
     DepthRun}``; each history's loss is the course's forward loss of each batch, and the
     run's ``model`` holds the final weights.
 
@@ -164,7 +245,7 @@ def train_by_hand(
             d, width=width, n_in=X_tr.shape[1], n_out=int(y_tr.max()) + 1, init=init, seed=seed
         )
         before = [W.copy() for W in Ws]
-        stream = _batch_stream(X_tr, y_tr, batch_size, np.random.default_rng([seed, 10**6]))
+        stream = _batch_stream(X_tr, y_tr, batch_size, batch_rng(seed))
         loss = np.empty(steps)
         rec_steps, g_rows, r_rows, a_rows = [], [], [], []
         probe = X_tr[:n_eval]
@@ -180,7 +261,7 @@ def train_by_hand(
                 dWs, dbs = gradients(Ws, bs, xb, yb)
                 if t % record_every == 0:
                     rec_steps.append(t)
-                    g_rows.append([_fro(dW) for dW in dWs])
+                    g_rows.append([frobenius(dW) for dW in dWs])
                     r_rows.append(np.asarray(ratios(Ws, dWs, lr), dtype=np.float64))
                     acts = hidden_activations(Ws, bs, probe)
                     a_rows.append(
@@ -261,21 +342,19 @@ def train_digits(
         raise ValueError(f"steps must be at least 1, got {steps!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    X_tr, y_tr, X_val, y_val = digits_data(seed)
+    split = digits_data(seed)
+    X_tr = split[0]
     out: dict[str, train.History] = {}
     for label, depth, activation, init in runs:
         sizes = [X_tr.shape[1]] + [int(width)] * int(depth) + [10]
-        model = nn.mlp(sizes, activation, init=init, rng=np.random.default_rng([seed, depth]))
-        out[label] = train.fit(
+        model = nn.mlp(sizes, activation, init=init, rng=depth_weights_rng(seed, depth))
+        out[label] = fit_split(
             model,
-            X_tr,
-            y_tr,
+            split,
             optimizer=optim.SGD(model, lr=lr),
             steps=int(steps),
             batch_size=batch_size,
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             eval_every=eval_every,
             telemetry=False,
             progress=False,
