@@ -34,6 +34,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool
 
+from grader import flags as kinds
+from grader.flags import Flag
 from grader.scan import RELIED_ON, scan_code, student_sources
 
 
@@ -53,11 +55,13 @@ class RecordedOverwriteCells(OverwriteCells):
     release notebook on disk, not the one the student's copy carries)."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        self._flags: list[str] = []
+        self._flags: list[Flag] = []
         self._retyped: set[str] = set()
         self._release = self._release_checksums(resources)
         present = {_meta(c).get("grade_id") for c in nb.cells}
-        self._flags += [f"test cell deleted: {gid}" for gid in self._release if gid not in present]
+        self._flags += [
+            Flag(kinds.TEST_CELL_DELETED, "", gid) for gid in self._release if gid not in present
+        ]
         nb, resources = super().preprocess(nb, resources)
         STATIC.setdefault(_key(resources), []).extend(self._flags)
         return nb, resources
@@ -73,14 +77,14 @@ class RecordedOverwriteCells(OverwriteCells):
             try:
                 release = nbformat.read(path, as_version=4)
             except (OSError, ValueError) as err:
-                self._flags.append(f"could not compare with the release: {err}")
+                self._flags.append(Flag(kinds.NO_RELEASE, "", str(err)))
                 return {}
             return {
                 m["grade_id"]: m.get("checksum", "")
                 for m in map(_meta, release.cells)
                 if m.get("grade_id") and m.get("locked")
             }
-        self._flags.append(f"could not compare with the release: no {notebook}.ipynb")
+        self._flags.append(Flag(kinds.NO_RELEASE, "", f"no {notebook}.ipynb"))
         return {}
 
     def report_change(self, name: str, attr: str, old, new) -> None:
@@ -89,11 +93,11 @@ class RecordedOverwriteCells(OverwriteCells):
         super().report_change(name, attr, old, new)
         if attr == "cell_type":
             self._retyped.add(name)
-            self._flags.append(f"test cell type changed: {name}")
+            self._flags.append(Flag(kinds.TEST_CELL_RETYPED, "", name))
         elif attr == "points":
-            self._flags.append(f"test cell points changed: {name} ({old:g} -> {new:g})")
+            self._flags.append(Flag(kinds.TEST_CELL_POINTS, "", f"{name} ({old:g} -> {new:g})"))
         elif attr == "checksum" and name not in self._retyped and new != self._release.get(name):
-            self._flags.append(f"test cell edited (checksum mismatch): {name}")
+            self._flags.append(Flag(kinds.TEST_CELL_EDITED, "", name))
 
 
 # --- while grading: check cells in the student's kernel -----------------------------------
@@ -203,8 +207,10 @@ def _check_cell(code: str) -> NotebookNode:
     return cell
 
 
-#: problems found in each notebook, by (assignment, student, notebook), filled while grading
-RESULTS: dict[tuple[str, str, str], list[str]] = {}
+#: what the check cells found in each notebook, by (assignment, student, notebook)
+CANARIES: dict[tuple[str, str, str], list[str]] = {}
+#: every flag of each notebook, by (assignment, student, notebook), filled by RecordFlags
+RESULTS: dict[tuple[str, str, str], list[Flag]] = {}
 
 
 class InsertCanaries(NbGraderPreprocessor):
@@ -222,7 +228,7 @@ class InsertCanaries(NbGraderPreprocessor):
 
 
 class CollectCanaries(NbGraderPreprocessor):
-    """Read and remove the check cells; record what they found in :data:`RESULTS`."""
+    """Read and remove the check cells; record what they found in :data:`CANARIES`."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         problems: list[str] = []
@@ -248,14 +254,12 @@ class CollectCanaries(NbGraderPreprocessor):
                     found = ["an integrity check gave no result" + (f" ({err[0]})" if err else "")]
             problems.extend(p for p in found if p not in problems)
         nb.cells = kept
-        info = resources.get("nbgrader", {})
-        key = (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
-        RESULTS[key] = problems
+        CANARIES[_key(resources)] = problems
         return nb, resources
 
 
 #: static findings of each notebook (scan_code, RecordedOverwriteCells), made before it runs
-STATIC: dict[tuple[str, str, str], list[str]] = {}
+STATIC: dict[tuple[str, str, str], list[Flag]] = {}
 
 
 def _key(resources: ResourcesDict) -> tuple[str, str, str]:
@@ -279,24 +283,27 @@ class StaticChecks(NbGraderPreprocessor):
 
         cd = _coursedir(self.config)
         forbidden = sorted({str(Path(cd.root).resolve()), str(REPOSITORY)})
-        flags = [f"suspicious code: {f}" for f in scan_code(student_sources(nb), forbidden)]
-        STATIC[_key(resources)] = flags
+        found = scan_code(student_sources(nb), forbidden)
+        STATIC[_key(resources)] = [Flag(kinds.SUSPICIOUS_CODE, "", f) for f in found]
         return nb, resources
+
+
+#: the ledger's ``graded_by`` of a record :class:`RecordFlags` wrote
+GRADED_BY = "nbgrader autograde"
 
 
 class RecordFlags(NbGraderPreprocessor):
     """Last step of autograde: gather the notebook's flags (static checks and the check cells)
-    into :data:`RESULTS` as ``"<notebook>: <flag>"`` lines, and write them to the grading
-    ledger, where ``python -m grader export`` reads them. ``python -m grader autograde``
-    records the ledger itself, with more (staging, fingerprint), and turns ``write_ledger``
-    off."""
+    into :data:`RESULTS` as flags about this notebook, and write them to the grading ledger,
+    where ``python -m grader export`` reads them. ``python -m grader autograde`` records the
+    ledger itself, with more (staging, fingerprint), and turns ``write_ledger`` off."""
 
     write_ledger = Bool(True, help="write the flags to the grading ledger").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         assignment, student, notebook = key = _key(resources)
-        flags = [f"{notebook}: {f}" for f in STATIC.pop(key, [])]
-        flags += [f"{notebook}: tampering: {p}" for p in RESULTS.get(key, [])]
+        flags = [f.in_notebook(notebook) for f in STATIC.pop(key, [])]
+        flags += [Flag(kinds.TAMPERING, notebook, p) for p in CANARIES.pop(key, [])]
         RESULTS[key] = flags
         if self.write_ledger:
             from grader.ledger import Ledger
@@ -304,18 +311,18 @@ class RecordFlags(NbGraderPreprocessor):
             ledger = Ledger.of(_coursedir(self.config))
             record = ledger.load(assignment, student) or {}
             # an assignment's notebooks are graded one by one: keep the others' flags
-            per_notebook = dict(record.get("notebook_flags") or {})
-            per_notebook[notebook] = flags
+            others = []
+            if record.get("graded_by") == GRADED_BY:
+                others = [f for f in kinds.from_record(record) if f.notebook != notebook]
             ledger.save(
                 {
                     "assignment": assignment,
                     "student": student,
                     "status": "graded",
                     "reason": "",
-                    "flags": [f for name in sorted(per_notebook) for f in per_notebook[name]],
-                    "notebook_flags": per_notebook,
+                    "flags": sorted(others + flags, key=lambda f: f.notebook),
                     "fingerprint": "",  # not a fingerprinted run: the next one grades again
-                    "graded_by": "nbgrader autograde",
+                    "graded_by": GRADED_BY,
                 }
             )
         return nb, resources

@@ -1,7 +1,9 @@
 """The grading ledger: what ``python -m grader autograde`` recorded per submission.
 
 One JSON file per submission, ``<autograded>/../grading-ledger/<assignment>/<student>.json``,
-written atomically after nbgrader committed the grades (see :mod:`grader.parallel`).
+written atomically after nbgrader committed the grades (see :mod:`grader.parallel`). Its
+``flags`` are the lines people read; ``flag_records`` the same flags with their kinds
+(:mod:`grader.flags`, which also reads a record written before there were kinds).
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from grader.flags import UNCLASSIFIED, Flag
 
 if TYPE_CHECKING:
     from grader.course import Course
@@ -45,8 +49,19 @@ class Ledger:
 
     def save(self, outcome) -> None:
         """Write an outcome (a dataclass, see :class:`grader.submission.Outcome`, or a dict with
-        the same keys) atomically."""
-        record = outcome if isinstance(outcome, dict) else asdict(outcome)
+        the same keys) atomically. Its ``flags`` (:class:`grader.flags.Flag`; a plain text
+        counts as an unclassified flag) are stored as ``flags`` (their text) and
+        ``flag_records``."""
+        if isinstance(outcome, dict):
+            record = dict(outcome)
+        else:
+            record = {f.name: getattr(outcome, f.name) for f in fields(outcome)}
+        flags = [
+            f if isinstance(f, Flag) else Flag(UNCLASSIFIED, "", str(f))
+            for f in record.get("flags") or []
+        ]
+        record["flags"] = [str(f) for f in flags]
+        record["flag_records"] = [f.to_json() for f in flags]
         path = self.path(record["assignment"], record["student"])
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

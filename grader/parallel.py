@@ -44,8 +44,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import flags as kinds
 from grader import integrity, sandbox
 from grader.course import Course, GradingError, Submission
+from grader.flags import Flag
 from grader.ledger import Ledger
 from grader.staging import stage
 from grader.submission import (
@@ -170,7 +172,7 @@ def _score(course: Course, sub: Submission) -> tuple[float | None, float | None]
 def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, staging: Path):
     """Grade one submission with nbgrader; never raises: the outcome says what happened."""
     start = time.perf_counter()
-    flags: list[str] = []
+    flags: list[Flag] = []
     out = Outcome(sub.assignment, sub.student, "graded", fingerprint=fp, sandboxed=settings.sandbox)
     cd = course.coursedir
     try:
@@ -186,12 +188,13 @@ def grade_one(course: Course, sub: Submission, fp: str, settings: Settings, stag
             else:
                 for nb_id in notebooks:
                     integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), None)
+                    integrity.CANARIES.pop((sub.assignment, sub.student, nb_id), None)
                 result = course.api.autograde(sub.assignment, sub.student, force=True, create=True)
                 if not result.get("success"):
                     raise GradingError(
                         failure_reason(result.get("error", "") + "\n" + result.get("log", ""))
                     )
-                for nb_id in notebooks:  # "<notebook>: <flag>" lines from RecordFlags
+                for nb_id in notebooks:  # the notebook's flags, from RecordFlags
                     flags += integrity.RESULTS.pop((sub.assignment, sub.student, nb_id), [])
         finally:
             cd.submitted_directory = saved
@@ -254,7 +257,8 @@ def autograde_class(
             and rec.get("fingerprint") == fps[sub]
         ):
             fields = {k: v for k, v in rec.items() if k in Outcome.__dataclass_fields__}
-            outcomes[sub] = Outcome(**{**fields, "status": "skipped"})
+            fields.update(status="skipped", flags=kinds.from_record(rec))
+            outcomes[sub] = Outcome(**fields)
         else:
             todo.append(sub)
     if not todo:

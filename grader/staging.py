@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
+from grader import flags as kinds
+from grader.flags import Flag
+
 if TYPE_CHECKING:
     from grader.course import Course, Submission
 
@@ -60,7 +63,7 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
-def copy_submission(src: Path, dst: Path) -> list[str]:
+def copy_submission(src: Path, dst: Path) -> list[Flag]:
     """Copy the regular files under ``src`` to ``dst`` (created); return what was skipped,
     as flags."""
     skipped: list[str] = []
@@ -75,7 +78,7 @@ def copy_submission(src: Path, dst: Path) -> list[str]:
         _copy_dir(top, dst, "", skipped, _Budget())
     finally:
         os.close(top)
-    return skipped
+    return [Flag(kinds.SKIPPED_ENTRY, "", s) for s in skipped]
 
 
 def _copy_dir(dir_fd: int, dst: Path, rel: str, skipped: list[str], budget: _Budget) -> None:
@@ -142,7 +145,7 @@ def _copy_file(dir_fd: int, name: str, target: Path, path: str, skipped, budget)
         os.close(fd)
 
 
-def check_timestamp(folder: Path) -> list[str]:
+def check_timestamp(folder: Path) -> list[Flag]:
     """Drop a ``timestamp.txt`` that nbgrader cannot read (the submission is then graded as
     on time); return a flag saying so."""
     path = folder / "timestamp.txt"
@@ -155,11 +158,11 @@ def check_timestamp(folder: Path) -> list[str]:
         parse_utc(text)
     except Exception:  # noqa: BLE001 - dateutil raises several kinds
         path.unlink()
-        return [f"unreadable timestamp.txt ({text[:40]!r}): graded as on time"]
+        return [Flag(kinds.BAD_TIMESTAMP, "", repr(text[:40]))]
     return []
 
 
-def stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> list[str]:
+def stage(course: Course, sub: Submission, staging: Path, flags: list[Flag]) -> list[str]:
     """Copy the submission to ``staging/<student>/<assignment>`` and tidy it up; return the
     notebook ids that can be graded."""
     src = course.directory("submitted", sub.student, sub.assignment)
@@ -175,7 +178,8 @@ def stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> l
             nbformat.read(path, as_version=4)
         except Exception as err:  # noqa: BLE001 - any unreadable notebook
             first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
-            flags.append(f"invalid notebook (scored 0): {path.name}: {type(err).__name__} {first}")
+            detail = f"{path.name}: {type(err).__name__} {first}"
+            flags.append(Flag(kinds.INVALID_NOTEBOOK, "", detail))
             invalid.add(path.name)
             if path.is_dir():
                 shutil.rmtree(path)
@@ -184,11 +188,14 @@ def stage(course: Course, sub: Submission, staging: Path, flags: list[str]) -> l
     missing = [n for n in expected if not (dst / f"{n}.ipynb").exists()]
     extra = [p for p in sorted(dst.glob("*.ipynb")) if p.stem not in expected]
     if len(missing) == 1 and len(extra) == 1:
-        flags.append(f"renamed notebook: {extra[0].name} graded as {missing[0]}.ipynb")
+        detail = f"{extra[0].name} graded as {missing[0]}.ipynb"
+        flags.append(Flag(kinds.RENAMED_NOTEBOOK, "", detail))
         extra[0].rename(dst / f"{missing[0]}.ipynb")
         missing, extra = [], []
-    flags.extend(f"extra notebook ignored: {p.name}" for p in extra)
+    flags.extend(Flag(kinds.EXTRA_NOTEBOOK, "", p.name) for p in extra)
     flags.extend(
-        f"missing notebook (scored 0): {n}.ipynb" for n in missing if f"{n}.ipynb" not in invalid
+        Flag(kinds.MISSING_NOTEBOOK, "", f"{n}.ipynb")
+        for n in missing
+        if f"{n}.ipynb" not in invalid
     )
     return [n for n in expected if (dst / f"{n}.ipynb").exists()]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Submission
+from grader.flags import Flag
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Outcome:
     student: str
     status: str  # "graded", "failed" or "skipped" (graded before, unchanged)
     reason: str = ""
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
     seconds: float = 0.0
     score: float | None = None
     max_score: float | None = None

@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from grader import flags as kinds  # noqa: E402
 from grader import integrity  # noqa: E402
 from grader.course import Course, course_config  # noqa: E402
 
@@ -36,7 +37,7 @@ def _cell(nb, gid):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
 
 
-def flags_of(course, nb, student="s"):
+def _found(course, nb, student="s"):
     resources = {
         "nbgrader": {
             "notebook": NB00,
@@ -48,7 +49,18 @@ def flags_of(course, nb, student="s"):
     integrity.STATIC.pop((NB00, student, NB00), None)
     pre = integrity.RecordedOverwriteCells(config=course.config)
     out, _ = pre.preprocess(copy.deepcopy(nb), resources)
-    return integrity.STATIC.pop((NB00, student, NB00)), out
+    found = integrity.STATIC.pop((NB00, student, NB00))
+    assert all(f.notebook == "" for f in found)  # RecordFlags names the notebook
+    return found, out
+
+
+def flags_of(course, nb, student="s"):
+    found, out = _found(course, nb, student)
+    return [str(f) for f in found], out
+
+
+def kinds_of(course, nb) -> list[str]:
+    return [f.kind for f in _found(course, nb)[0]]
 
 
 def test_the_release_and_the_source_as_they_are_raise_no_flag(course):
@@ -61,6 +73,7 @@ def test_an_edited_test_is_put_back_and_recorded(course):
     _cell(nb, "test_rel_error").source = 'grading.passed("rel_error")'
     flags, out = flags_of(course, nb)
     assert flags == ["test cell edited (checksum mismatch): test_rel_error"]
+    assert kinds_of(course, nb) == [kinds.TEST_CELL_EDITED]
     # nbgrader put the source back, hidden tests included
     assert (
         _cell(out, "test_rel_error").source == _cell(_nb(course, "source"), "test_rel_error").source
@@ -105,4 +118,5 @@ def test_points_type_lock_and_deletion(course):
     ]
     flags, out = flags_of(course, nb)
     assert flags == ["test cell deleted: test_rel_error"]
+    assert kinds_of(course, nb) == [kinds.TEST_CELL_DELETED]
     assert _cell(out, "test_rel_error")  # add_missing_cells put it back
