@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import nn, optim
-from ..train import History, fit
+from ..train import History
 from .init_scaling import decision_boundary_grid, digits_split
-from .protocol import train_on_depth_data
+from .protocol import depth_weights_rng, fit_split, train_on_depth_data
 
 __all__ = [
     "FunctionalBatchNorm",
@@ -146,7 +146,7 @@ def deep_sigmoid_net(
         "sigmoid",
         init="xavier_normal",
         batchnorm=batchnorm,
-        rng=np.random.default_rng([seed, depth]),
+        rng=depth_weights_rng(seed, depth),
     )
     if forward is not None or backward is not None:
         for i, layer in enumerate(model.layers):
@@ -276,22 +276,19 @@ def digits_sigmoid_run(
     weights and the batch order depend only on ``seed``."""
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    X_tr, y_tr, X_val, y_val = digits_split(seed, dtype=np.float64)
+    split = digits_split(seed, dtype=np.float64)
     model = digits_sigmoid_net(
         batchnorm, depth=depth, width=width, seed=seed, forward=forward, backward=backward
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return fit(
+        return fit_split(
             model,
-            X_tr,
-            y_tr,
+            split,
             optimizer=optim.SGD(model, lr=lr),
             steps=steps,
             batch_size=DIGITS_SIGMOID["batch_size"],
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             eval_every=DIGITS_SIGMOID["eval_every"],
             telemetry=False,
             progress=progress,

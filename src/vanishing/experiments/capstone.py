@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from .. import data, doctor, init, nn
-from ..train import History, fit
+from ..train import History
+from .protocol import fit_split, rng_stream
 
 #: The causes a diagnosis may name (not every one has a patient).
 CAUSES: tuple[str, ...] = (
@@ -158,6 +159,9 @@ STEPS = 600
 BATCH_SIZE = 64
 #: Examples of two-spirals data per patient (80 % training, 20 % validation).
 N_DATA = 600
+#: Stream ids (:func:`~.protocol.rng_stream`) of a patient's seed: its data and their split,
+#: its weights (as admitted, and as re-built by a fix), and its batch order.
+PATIENT_DATA_STREAM, PATIENT_INIT_STREAM, PATIENT_BATCH_STREAM = 9, 1, 2
 #: A treated run is cured when its validation accuracy after STEPS steps is at least this.
 #: Measured over seeds 0-9 x OpenBLAS kernels Haswell, SkylakeX, Sandybridge, Zen
 #: (bench/CAPSTONE-MARGINS.md): the reference fixes 1.000 on every run; the valid
@@ -274,13 +278,13 @@ def _apply(recipe: dict[str, Any], fix: dict[str, Any]) -> dict[str, Any]:
 
 def patient_data(seed: int = 0):
     """``(X_train, y_train, X_val, y_val)``: 480 + 120 two-spirals points for ``seed``."""
-    rng = np.random.default_rng([seed, 9])
+    rng = rng_stream(seed, PATIENT_DATA_STREAM)
     X, y = data.two_spirals(N_DATA, rng=rng)
     return data.train_val_split(X, y, val_fraction=0.2, rng=rng)
 
 
 def _build(s: dict[str, Any], seed: int) -> nn.Sequential:
-    rng = np.random.default_rng([seed, 1])
+    rng = rng_stream(seed, PATIENT_INIT_STREAM)
     kwargs = {} if s["alpha"] is None else {"alpha": s["alpha"]}
     model = nn.mlp(
         [2] + [s["width"]] * s["depth"] + [2],
@@ -299,17 +303,15 @@ def _build(s: dict[str, Any], seed: int) -> nn.Sequential:
 
 
 def _fit(model, s, d, steps, telemetry, telemetry_every, progress, label, eval_every) -> History:
-    return fit(
+    return fit_split(
         model,
-        d.X,
-        d.y,
+        (d.X, d.y, d.X_val, d.y_val),
         optimizer=s["optimizer"],
         lr=s["lr"],
         steps=steps,
         batch_size=BATCH_SIZE,
-        rng=np.random.default_rng([d.seed, 2]),
-        X_val=d.X_val,
-        y_val=d.y_val,
+        seed=d.seed,
+        stream=PATIENT_BATCH_STREAM,
         eval_every=eval_every,
         telemetry=telemetry,
         telemetry_every=telemetry_every,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import data, nn
-from ..train import History, fit
+from ..train import History
+from .protocol import fit_split, rng_stream
 
 
 # ------------------------------------------------------------------------------------------
@@ -242,6 +243,9 @@ def spectral_norms(jacobians: np.ndarray) -> np.ndarray:
 
 
 # --- the memory task and its training loop -------------------------------------------------
+#: Stream ids (:func:`~.protocol.rng_stream`) of :func:`train_rnn`: the initial weights, and
+#: the batches of the memory task (the same whatever ``lr`` and ``clip`` are).
+RNN_INIT_STREAM, RNN_BATCH_STREAM = 3, 4
 #: The recurrent network of the clipping demonstration: H hidden tanh units, T steps.
 RNN_HIDDEN, RNN_STEPS = 32, 30
 #: Its initial recurrent matrix is RNN_RADIUS · Q (Q orthogonal), its input weights have
@@ -313,7 +317,7 @@ def train_rnn(
     """
     backward = rnn_backward if backward is None else backward
     clip_fn = _clip_reference if clip_fn is None else clip_fn
-    rng = np.random.default_rng([seed, 3])
+    rng = rng_stream(seed, RNN_INIT_STREAM)
     P = {
         "W_rec": scaled_orthogonal(hidden, radius, rng),
         "W_in": input_scale * rng.standard_normal((hidden, 1)),
@@ -321,7 +325,7 @@ def train_rnn(
         "v": rng.standard_normal(hidden) / np.sqrt(hidden),
         "c": np.zeros(1),
     }
-    batches = np.random.default_rng([seed, 4])
+    batches = rng_stream(seed, RNN_BATCH_STREAM)
     loss, norm, acc = np.empty(steps), np.empty(steps), np.empty(steps)
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(steps):
@@ -386,11 +390,14 @@ def initial_gradient_norms(
 #: The network of the divergence and clipping demonstrations: 6 hidden ReLU layers of 64,
 #: He init, on two spirals; plain SGD.
 NET_SIZES = [2] + [64] * 6 + [2]
+#: Stream ids of the demonstrations: the spirals and their split, the network's initial
+#: weights, and the batch order (the same whatever ``lr`` and ``clip`` are).
+SPIRALS_STREAM, NET_INIT_STREAM, NET_BATCH_STREAM = 8, 1, 2
 
 
 def spirals(seed: int = 0, n: int = 600):
     """``(X_train, y_train, X_val, y_val)`` for the training demonstrations."""
-    rng = np.random.default_rng([seed, 8])
+    rng = rng_stream(seed, SPIRALS_STREAM)
     X, y = data.two_spirals(n, rng=rng)
     return data.train_val_split(X, y, rng=rng)
 
@@ -413,21 +420,19 @@ def train_run(
     """
     from ..optim import SGD
 
-    X, y, X_val, y_val = spirals(seed)
-    model = nn.mlp(NET_SIZES, "relu", init="he_normal", rng=np.random.default_rng([seed, 1]))
+    split = spirals(seed)
+    model = nn.mlp(NET_SIZES, "relu", init="he_normal", rng=rng_stream(seed, NET_INIT_STREAM))
     opt = SGD(model, lr=lr, momentum=momentum)
     if label is None:
         label = f"lr={lr:g}" + (f", clip={clip:g}" if clip is not None else ", no clipping")
-    return fit(
+    return fit_split(
         model,
-        X,
-        y,
+        split,
         optimizer=opt,
         steps=steps,
         batch_size=64,
-        rng=np.random.default_rng([seed, 2]),
-        X_val=X_val,
-        y_val=y_val,
+        seed=seed,
+        stream=NET_BATCH_STREAM,
         telemetry=telemetry,
         progress=progress,
         clip=clip,

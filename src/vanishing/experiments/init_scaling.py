@@ -43,11 +43,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import data, nn, optim, telemetry
-from ..train import History, fit
-from .protocol import depth_data
+from ..train import History
+from .protocol import depth_data, fit_split, rng_stream
 from .saturating import chain_forward_backward
 
 __all__ = [
+    "ACTIVATION_STD_STREAM",
+    "DEEP_NET_STREAM",
     "DEEP_RELU",
     "activation_std_by_depth",
     "deep_relu_net",
@@ -66,6 +68,13 @@ __all__ = [
     "predicted_gradient_variances",
     "rule_weights",
 ]
+
+#: Stream id (:func:`~.protocol.rng_stream`) of the inputs and weights of
+#: :func:`activation_std_by_depth` (the same for every initialiser and activation).
+ACTIVATION_STD_STREAM = 5
+#: Stream id of the weights of the 30-layer networks (:func:`deep_relu_net`,
+#: :func:`digits_deep_net`): the same draws for either initialiser, only scaled.
+DEEP_NET_STREAM = 15
 
 #: The network and optimiser of the He et al. (2015) Fig. 3 reproduction.
 DEEP_RELU = {
@@ -96,7 +105,7 @@ def activation_std_by_depth(
     ``Linear(width, width)`` (initialiser ``init`` times ``gain``, zero biases) each followed
     by ``activation``. The weights depend only on ``seed``.
     """
-    rng = np.random.default_rng([seed, 5])
+    rng = rng_stream(seed, ACTIVATION_STD_STREAM)
     x = rng.standard_normal((n, width)).astype(dtype)
     model = nn.mlp(
         [width] * (depth + 1) + [2], activation, init=init, rng=rng, dtype=dtype, gain=gain
@@ -114,7 +123,7 @@ def deep_relu_net(
         [2] + [width] * depth + [2],
         "relu",
         init=init,
-        rng=np.random.default_rng([seed, 15]),
+        rng=rng_stream(seed, DEEP_NET_STREAM),
         dtype=dtype,
     )
 
@@ -153,7 +162,7 @@ def deep_relu_run(
     ``(history, trained model)``.
     """
     X_tr, y_tr, X_val, y_val = depth_data(DEEP_RELU["dataset"], DEEP_RELU["n"], seed)
-    X_tr, X_val = X_tr.astype(np.float32), X_val.astype(np.float32)
+    split = (X_tr.astype(np.float32), y_tr, X_val.astype(np.float32), y_val)
     model = deep_relu_net(init, depth=depth, width=width, seed=seed)
     if optimizer == "sgd":
         opt = optim.SGD(model, lr=lr, momentum=momentum)
@@ -161,16 +170,13 @@ def deep_relu_run(
         opt = optim.Adam(model, lr=lr)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    history = fit(
+    history = fit_split(
         model,
-        X_tr,
-        y_tr,
+        split,
         optimizer=opt,
         steps=steps,
         batch_size=DEEP_RELU["batch_size"],
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
+        seed=seed,
         telemetry_every=telemetry_every,
         progress=progress,
         clip=clip,
@@ -220,7 +226,7 @@ def digits_deep_net(
         [64] + [width] * depth + [10],
         activation,
         init=init,
-        rng=np.random.default_rng([seed, 15]),
+        rng=rng_stream(seed, DEEP_NET_STREAM),
         dtype=dtype,
         gain=gain,
     )
@@ -248,18 +254,15 @@ def digits_deep_run(
     """
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    X_tr, y_tr, X_val, y_val = digits_split(seed)
+    split = digits_split(seed)
     model = digits_deep_net(init, activation, depth=depth, width=width, seed=seed, gain=gain)
-    return fit(
+    return fit_split(
         model,
-        X_tr,
-        y_tr,
+        split,
         optimizer=optim.SGD(model, lr=lr),
         steps=steps,
         batch_size=DIGITS_DEEP["batch_size"],
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
+        seed=seed,
         eval_every=DIGITS_DEEP["eval_every"],
         telemetry=False,
         progress=progress,

@@ -31,7 +31,7 @@ import numpy as np
 from .. import functional as F
 from .. import losses, nn, telemetry
 from ..train import History
-from .protocol import depth_data, train_on_depth_data
+from .protocol import depth_data, depth_weights_rng, rng_stream, train_on_depth_data
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,6 +40,8 @@ __all__ = [
     "deep_backward",
     "deep_forward",
     "FAMILY",
+    "GRADIENT_FLOW_STREAM",
+    "SHIFTED_NET_STREAM",
     "gradient_flow_with",
     "hidden_params",
     "dying_relu_run",
@@ -67,6 +69,12 @@ RECOMMENDED_INIT = {
 
 #: The ReLU family: the activations :func:`deep_backward` takes.
 FAMILY = ("relu", "leaky_relu", "elu", "gelu")
+
+#: Stream id (:func:`~.protocol.rng_stream`) of the weights of the gradient-flow networks: one
+#: draw for every activation, so they differ only in the activation and its initialiser's scale.
+GRADIENT_FLOW_STREAM = 4
+#: Stream id of the weights of :func:`shifted_net` (the same for every activation and shift).
+SHIFTED_NET_STREAM = 41
 
 
 def zero_unit_fraction(h: np.ndarray) -> float:
@@ -117,7 +125,7 @@ def gradient_flow_by_activation(
             [X.shape[1]] + [width] * depth + [2],
             name,
             init=init or RECOMMENDED_INIT[name],
-            rng=np.random.default_rng([seed, 4]),
+            rng=rng_stream(seed, GRADIENT_FLOW_STREAM),
         )
         out[name] = telemetry.layer_gradient_norms(model, X, y)
     return out
@@ -193,7 +201,7 @@ def gradient_flow_with(
             [X.shape[1]] + [width] * depth + [2],
             name,
             init=RECOMMENDED_INIT[name],
-            rng=np.random.default_rng([seed, 4]),
+            rng=rng_stream(seed, GRADIENT_FLOW_STREAM),
         )
         Ws, bs = hidden_params(model)
         last = nn.linear_layers(model)[-1]
@@ -232,7 +240,7 @@ def train_activations(
     for name in activations:
         init = RECOMMENDED_INIT[name]
         model = nn.mlp(
-            [2] + [width] * depth + [2], name, init=init, rng=np.random.default_rng([seed, depth])
+            [2] + [width] * depth + [2], name, init=init, rng=depth_weights_rng(seed, depth)
         )
         runs[name] = train_on_depth_data(
             model,
@@ -272,7 +280,7 @@ def shifted_net(
         [2] + [width] * depth + [2],
         activation,
         init="he_normal",
-        rng=np.random.default_rng([seed, 41]),
+        rng=rng_stream(seed, SHIFTED_NET_STREAM),
         dtype=dtype,
         activation_kwargs=kwargs,
     )

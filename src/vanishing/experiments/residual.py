@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import data, nn, optim, telemetry, train
+from .. import data, nn, optim, telemetry
 from ..train import History
-from .protocol import depth_data
+from .protocol import depth_data, fit_split, rng_stream
 
 __all__ = [
+    "BRANCH_STREAM",
+    "DEEP_NET_STREAM",
     "block_backward",
     "block_forward",
     "branch_weights",
@@ -52,6 +54,12 @@ __all__ = [
     "train_model",
     "train_run",
 ]
+
+#: Stream id (:func:`~.protocol.rng_stream`) of the weights of :func:`deep_net`: the plain and
+#: the residual network draw the same weights in the same order.
+DEEP_NET_STREAM = 7
+#: Stream id of the weights of :func:`branch_weights`.
+BRANCH_STREAM = 13
 
 #: Training protocol of notebook 07 (both data sets): SGD with momentum, batches of 64.
 TRAIN = {"steps": 300, "lr": 0.05, "momentum": 0.9, "batch_size": 64, "val_fraction": 0.25}
@@ -78,7 +86,7 @@ def deep_net(
     for name, v in (("depth", depth), ("width", width), ("n_in", n_in), ("n_out", n_out)):
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
-    rng = np.random.default_rng([seed, 7])
+    rng = rng_stream(seed, DEEP_NET_STREAM)
     layers: list[nn.Module] = [nn.Linear(n_in, width, init=init, rng=rng, dtype=dtype)]
     for _ in range(depth - 1):
         block = nn.Sequential(
@@ -127,18 +135,16 @@ def train_model(
     ``momentum``, batches of 64) on ``dataset``: ``"moons"`` (600 points, 2 classes) or
     ``"digits"`` (1,797 8×8 images, 10 classes), a quarter held out for validation.
     Same data, weights and batch order for both kinds. Returns ``(model, history)``."""
-    X_tr, y_tr, X_val, y_val = dataset_split(dataset, seed)
+    split = dataset_split(dataset, seed)
+    X_tr, y_tr = split[:2]
     model = deep_net(kind, depth=depth, n_in=X_tr.shape[1], n_out=int(y_tr.max()) + 1, seed=seed)
-    hist = train.fit(
+    hist = fit_split(
         model,
-        X_tr,
-        y_tr,
+        split,
         optimizer=optim.SGD(model, lr=lr, momentum=momentum),
         steps=steps,
         batch_size=TRAIN["batch_size"],
-        rng=np.random.default_rng([seed, 10**6]),
-        X_val=X_val,
-        y_val=y_val,
+        seed=seed,
         eval_every=eval_every,
         telemetry_every=telemetry_every,
         progress=progress,
@@ -234,7 +240,7 @@ def branch_weights(
     """
     hidden = width if hidden is None else hidden
     scale = 1 / np.sqrt(depth) if branch_scale is None else float(branch_scale)
-    rng = np.random.default_rng([seed, 13])
+    rng = rng_stream(seed, BRANCH_STREAM)
     out = []
     for _ in range(depth):
         W1 = rng.standard_normal((width, hidden)) * np.sqrt(2 / width)
@@ -274,7 +280,8 @@ def degradation_losses(
         raise ValueError(f"depths must be two positive ints (shallow, deep), got {depths!r}")
     if not isinstance(window, (int, np.integer)) or not 1 <= window <= steps:
         raise ValueError(f"window must be an int in [1, steps={steps}], got {window!r}")
-    X_tr, y_tr, X_val, y_val = dataset_split("digits", seed)
+    split = dataset_split("digits", seed)
+    X_tr, y_tr = split[:2]
     out: dict[str, dict[str, object]] = {}
     for kind, depth in (("plain", depths[0]), ("plain", depths[1]), ("residual", depths[1])):
         model = deep_net(
@@ -285,16 +292,13 @@ def degradation_losses(
             activation=DEGRADATION["activation"],
             seed=seed,
         )
-        hist = train.fit(
+        hist = fit_split(
             model,
-            X_tr,
-            y_tr,
+            split,
             optimizer=optim.SGD(model, lr=lr, momentum=TRAIN["momentum"]),
             steps=steps,
             batch_size=TRAIN["batch_size"],
-            rng=np.random.default_rng([seed, 10**6]),
-            X_val=X_val,
-            y_val=y_val,
+            seed=seed,
             eval_every=steps,
             telemetry_every=10**9,
             progress=False,
