@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_budgets  # noqa: E402
 import bench_explorer  # noqa: E402
 import bench_telemetry  # noqa: E402
 import bench_train_step  # noqa: E402
@@ -97,6 +98,33 @@ def bench_explorer_rows() -> None:
         "explorer compute",
         "say it",
         None,
+    )
+
+
+def bench_budget_rows() -> None:
+    s = quiet(bench_budgets.measure_scan)
+    row(
+        "static scan: 2,000 x? + 2,000 !ls lines vs as many plain lines (once 187 s)",
+        f"{s['ipython_s']:.3f} s / {s['plain_s']:.3f} s = {s['ratio']:.2f}x",
+        "plain cells, same run",
+        "<= 3x",
+        s["ratio"] <= 3,
+    )
+    f = quiet(bench_budgets.measure_feedback)
+    row(
+        "feedback markdown: 96,000 [ and ] and a <script> vs as many letters",
+        f"{f['hostile_s']:.3f} s / {f['plain_s']:.3f} s = {f['ratio']:.1f}x",
+        "plain answer, same run",
+        "<= 30x",
+        f["ratio"] <= 30,
+    )
+    t = quiet(bench_budgets.measure_treat)
+    row(
+        "capstone.treat (a fix test runs it 10 times) vs one plain fit of the same net",
+        f"{t['treat_s']:.2f} s / {t['fit_s']:.2f} s = {t['ratio']:.2f}x",
+        "fit_split, same run",
+        "<= 1.5x",
+        t["ratio"] <= 1.5,
     )
 
 
@@ -233,6 +261,7 @@ def main() -> int:
     t0 = time.perf_counter()
     bench_training()
     bench_explorer_rows()
+    bench_budget_rows()
     if not args.quick:
         bench_notebooks()
         bench_grading_rows()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import nbformat
 import pytest
@@ -220,10 +219,9 @@ def test_the_configured_caps_reach_the_grading_step():
 
 
 # -- the static scan -------------------------------------------------------------------------
-def test_the_scan_is_fast_on_ipython_syntax_it_once_took_minutes_on():
-    start = time.perf_counter()
+def test_the_scan_passes_ipython_syntax_it_once_took_minutes_on():
+    # 99 s and 187 s before; its time against plain cells is a row of bench/bench_budgets.py
     flags = scan_code(["x = 1\n" + "x?\n" * 2000, "y = 1\n" + "z = !ls\n" * 2000])
-    assert time.perf_counter() - start < 3, flags  # 99 s and 187 s before
     assert flags == []
 
 
@@ -282,10 +280,9 @@ def test_feedback_removes_hidden_lines_from_every_output():
     assert "assert f(1) == 1" in nb.cells[0].source and "secret" not in nb.cells[0].source
 
 
-def test_feedback_markdown_is_capped_and_sanitised_quickly():
-    start = time.perf_counter()
+def test_feedback_markdown_is_capped_and_sanitised():
+    # its time against a plain answer of the same length is a row of bench/bench_budgets.py
     nb, _ = SafeFeedback().preprocess(_graded_nb(), {})
-    assert time.perf_counter() - start < 5
     shown = nb.cells[2].source
     assert "<script" not in shown and "truncated by the grader" in shown
     assert len(shown) < 200_000

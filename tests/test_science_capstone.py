@@ -2,8 +2,6 @@
 the notebook and its tests use. Thresholds quote bench/CAPSTONE-MARGINS.md (seeds 0-9 x
 OpenBLAS kernels Haswell, SkylakeX, Sandybridge, Zen)."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -171,10 +169,8 @@ def test_diagnosis_form_is_checked():
 
 
 def test_treat_is_reproducible_and_fast_enough():
-    start = time.perf_counter()
+    # its time (a fix test retrains 10 times) against a plain fit: bench/bench_budgets.py
     a = C.treat("D", {"bias": 0.0}, seed=1)
-    took = time.perf_counter() - start
     b = C.treat("D", {"bias": 0.0}, seed=1)
     np.testing.assert_array_equal(a.loss, b.loss)
-    assert took < 5  # about 0.3 s on an idle core; a fix test retrains 10 times
     assert isinstance(C.admit("A").examine(), doctor.Report)
