@@ -57,8 +57,6 @@ from grader.zipsafe import (
     unsafe_name,
 )
 
-__all__ = ["CollectAborted", "Limits", "Report", "collect", "parse_time", "scratch", "unsafe_name"]
-
 #: File names ``<student>_[<YYYY-MM-DD-hh-mm-ss>_]<notebook>.ipynb`` anywhere in the zip, for
 #: example ``ada_2025-03-01-23-59-00_00_backprop_refresher.ipynb`` (the time is optional and
 #: read as UTC). A regular expression is matched (``re.match``, from the start) against the
