@@ -11,6 +11,11 @@ explodes for :math:`\rho > 1` (Pascanu, Mikolov & Bengio 2013, section 2). With
 A feed-forward network trained with too large a learning rate explodes the same way across
 training steps; clipping the global gradient norm (Pascanu et al. 2013, algorithm 1) bounds
 each step and rescues the run.
+
+Longer than 400 lines on purpose: it is all of notebook 08 (the matrix chains, the tanh RNN
+and its training loop, the feed-forward divergence runs), whose names the notebook,
+:mod:`vanishing.plots.exploding` and the tests import from this one module; each section is
+short and stands alone.
 """
 
 from __future__ import annotations
