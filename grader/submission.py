@@ -41,8 +41,12 @@ def _hash_tree(h, base: Path) -> None:
     if not base.is_dir() or base.is_symlink():
         h.update(b"<missing>")
         return
-    for top, dirs, files in sorted(os.walk(base, followlinks=False)):
+    walked = []
+    for top, dirs, files in os.walk(base, followlinks=False):
+        # pruned while walking (sorting the walk first would walk the pruned folders too)
         dirs[:] = sorted(d for d in dirs if d not in {".ipynb_checkpoints", "__pycache__"})
+        walked.append((top, dirs, files))
+    for top, _dirs, files in sorted(walked):
         for name in sorted(files):
             path = Path(top) / name
             h.update(str(path.relative_to(base)).encode() + b"\0")
