@@ -13,8 +13,9 @@ nothing stops a student from monkey-patching the assertions the tests use. Three
   student code has no business reading (the gradebook, ``solutions/``, the course directory);
 * :class:`InsertCanaries` / :class:`CollectCanaries` (while grading): a short check cell runs
   in the student's kernel before every test cell and at the end. It compares the grading
-  helpers, ``numpy.testing``, ``builtins`` and IPython's execution hooks with a snapshot taken
-  before any student code ran, and makes sure that assertions that must fail still fail.
+  helpers (``vanishing.grading`` and the ``vanishing.checks`` modules), ``numpy.testing``,
+  ``builtins`` and IPython's execution hooks with a snapshot taken before any student code
+  ran, and makes sure that assertions that must fail still fail.
   The check cells and their output are removed before the grades are saved.
 
 They are heuristics: a determined student who reads this file can evade the dynamic
@@ -122,8 +123,10 @@ def _shell_state():
         "streams": (id(sys.stdout), id(sys.stderr)),
     }
 import numpy, numpy.testing, vanishing.grading
+import vanishing.checks.capstone, vanishing.checks.init_scaling
 m = types.ModuleType("_vg_integrity")
-WATCHED = ("vanishing.grading", "numpy", "numpy.testing", "builtins", "math")
+WATCHED = ("vanishing.grading", "vanishing.checks.capstone", "vanishing.checks.init_scaling",
+           "numpy", "numpy.testing", "builtins", "math")
 m.modules = {n: _ids(sys.modules[n]) for n in WATCHED if n in sys.modules or __import__(n)}
 m.shell = _shell_state()
 m.shell_state = _shell_state

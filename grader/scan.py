@@ -25,10 +25,13 @@ RELIED_ON = {
     "F": "vanishing.functional",
     "init": "vanishing.init",
     "inspect": "inspect",
+    "init_checks": "vanishing.checks.init_scaling",  # 05's test cells
+    "capstone_checks": "vanishing.checks.capstone",  # 09's test cells
 }
 PROTECTED_ROOTS = {
     "grading", "vanishing", "np", "numpy", "npt", "builtins", "__builtins__", "sys",
     "IPython", "math", "unittest", "nn", "F", "init", "inspect", "AssertionError",
+    "init_checks", "capstone_checks",
 }  # fmt: skip
 SUSPICIOUS_ATTRS = {
     "__code__", "__globals__", "__builtins__", "settrace", "setprofile",
