@@ -48,6 +48,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
+from grader.ansi import strip_ansi
 from grader.caps import NOTE as CAP_NOTE
 from grader.caps import cap_outputs, size_of
 
@@ -65,7 +66,6 @@ def hidden_block(begin: str = BEGIN, end: str = END) -> re.Pattern:
 
 NOTE = "# (hidden tests: not shown in feedback)\n"
 REDACTED = "[hidden test line removed from the feedback]"
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 #: lines too common to be worth hiding (a hidden block's ``)`` or ``else:``)
 _TRIVIAL = {"pass", "else:", "try:", "finally:", "return", "break", "continue", "except:"}
 #: shorter hidden lines are only removed when they are a whole output line
@@ -126,10 +126,10 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not self.lines or not text:
             return text
-        text = _ANSI.sub("", text)
+        text = strip_ansi(text)
         out: list[str] = []
         for line in text.split("\n"):
-            if _ANSI.sub("", line).strip() in self.lines:
+            if strip_ansi(line).strip() in self.lines:
                 if not out or out[-1] != REDACTED:
                     out.append(REDACTED)
                 continue
@@ -181,7 +181,7 @@ class HideHiddenTests(ClearHiddenTests):
         )[0]
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                message = _ANSI.sub("", f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
+                message = strip_ansi(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
                 out["traceback"] = [message]
         return cell, resources
 

@@ -81,9 +81,9 @@ class RecordedOverwriteCells(OverwriteCells):
                 self._flags.append(Flag(kinds.NO_RELEASE, "", str(err)))
                 return {}
             return {
-                m["grade_id"]: m.get("checksum", "")
-                for m in map(_meta, release.cells)
-                if m.get("grade_id") and m.get("locked")
+                _meta(c)["grade_id"]: _meta(c).get("checksum", "")
+                for c in release.cells
+                if _meta(c).get("grade_id") and utils.is_locked(c)
             }
         self._flags.append(Flag(kinds.NO_RELEASE, "", f"no {notebook}.ipynb"))
         return {}

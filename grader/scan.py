@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 
 from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
 
 #: Names the test cells rely on, and the module each must be.
 RELIED_ON = {
@@ -372,9 +373,4 @@ def scan_code(
 
 def student_sources(nb: NotebookNode) -> list[str]:
     """Code cells that are not locked: what a student wrote or could have edited."""
-    return [
-        c.source
-        for c in nb.cells
-        if c.cell_type == "code"
-        and not c.get("metadata", {}).get("nbgrader", {}).get("locked", False)
-    ]
+    return [c.source for c in nb.cells if c.cell_type == "code" and not utils.is_locked(c)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -19,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
 
+from grader.ansi import strip_ansi
 from grader.course import ROOT, Course, GradingError, course_config
 
 STUDENT = "learner"
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass
@@ -125,12 +125,12 @@ def _failure(cell) -> str:
     """What a failed test cell says: the exception and its message, or the stderr text."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            msg = _ANSI.sub("", f"{out.get('ename', 'Error')}: {out.get('evalue', '')}").strip()
+            msg = strip_ansi(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}").strip()
             lines = msg.splitlines()
             return "\n".join(lines[:12] + (["..."] if len(lines) > 12 else []))
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
-            first = _ANSI.sub("", out.get("text", "")).strip().splitlines()[:3]
+            first = strip_ansi(out.get("text", "")).strip().splitlines()[:3]
             return "wrote to stderr (a test cell must not): " + " / ".join(first)
     return ""
 
@@ -172,16 +172,11 @@ def selfcheck(notebook: str | Path, source_root: Path | None = None) -> Report:
         )
         messages = {}
         for cell in graded.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade") and cell.cell_type == "code":
-                messages[meta["grade_id"]] = _failure(cell)
+            if utils.is_grade(cell) and cell.cell_type == "code":
+                messages[cell.metadata.nbgrader["grade_id"]] = _failure(cell)
 
         report = Report(notebook, assignment)
-        order = [
-            c.metadata.nbgrader.grade_id
-            for c in graded.cells
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-        ]
+        order = [c.metadata.nbgrader.grade_id for c in graded.cells if utils.is_grade(c)]
         grades = course.grades(assignment, STUDENT).get(target, {})
         for gid in order:
             g = grades[gid]

@@ -21,6 +21,7 @@ from nbgrader.utils import parse_utc
 
 from grader import flags as kinds
 from grader import integrity, submission
+from grader.ansi import strip_ansi
 from grader.course import Course, Submission, course_config
 from grader.flags import Flag
 from grader.late import PerDayPenalty
@@ -298,3 +299,12 @@ def test_a_patched_checks_helper_is_reported_by_the_check_cells():
         "VG-INTEGRITY []",
         'VG-INTEGRITY ["vanishing.checks.capstone.assert_cured was replaced"]',
     ]
+
+
+# --- escape sequences ----------------------------------------------------------------------
+def test_strip_ansi_removes_csi_and_osc_sequences():
+    from nbconvert.filters import strip_ansi as nbconvert_strip
+
+    text = "\x1b[31mAssertionError\x1b[0m: \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b]0;t\x07ok"
+    assert strip_ansi(text) == "AssertionError: link ok"
+    assert "\x1b]" in nbconvert_strip(text)  # why grader.ansi exists
