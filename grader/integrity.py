@@ -37,6 +37,7 @@ from traitlets import Bool
 
 from grader import flags as kinds
 from grader.flags import Flag
+from grader.ledger import Ledger
 from grader.scan import RELIED_ON, scan_code, student_sources
 
 
@@ -309,8 +310,6 @@ class RecordFlags(NbGraderPreprocessor):
         flags += [Flag(kinds.TAMPERING, notebook, p) for p in CANARIES.pop(key, [])]
         RESULTS[key] = flags
         if self.write_ledger:
-            from grader.ledger import Ledger
-
             ledger = Ledger.of(_coursedir(self.config))
             record = ledger.load(assignment, student) or {}
             # an assignment's notebooks are graded one by one: keep the others' flags

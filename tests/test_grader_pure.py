@@ -308,3 +308,33 @@ def test_strip_ansi_removes_csi_and_osc_sequences():
     text = "\x1b[31mAssertionError\x1b[0m: \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b]0;t\x07ok"
     assert strip_ansi(text) == "AssertionError: link ok"
     assert "\x1b]" in nbconvert_strip(text)  # why grader.ansi exists
+
+
+def test_record_flags_keeps_the_other_notebooks_flags_of_a_plain_nbgrader_run(course):
+    ledger = Ledger(course)
+    old = {  # as a plain `nbgrader autograde` wrote it before flags had kinds
+        "assignment": A, "student": SUB.student, "status": "graded", "reason": "",
+        "flags": ["one: tampering: x", "two: tampering: y"], "fingerprint": "",
+        "notebook_flags": {"one": ["one: tampering: x"], "two": ["two: tampering: y"]},
+        "graded_by": integrity.GRADED_BY,
+    }  # fmt: skip
+    ledger.path(A, SUB.student).parent.mkdir(parents=True)
+    ledger.path(A, SUB.student).write_text(json.dumps(old))
+    key = (A, SUB.student, "one")
+    integrity.STATIC[key] = [Flag(kinds.TEST_CELL_DELETED, "", "t1")]
+    integrity.CANARIES[key] = ["numpy.testing.assert_allclose was replaced"]
+    resources = {"nbgrader": {"assignment": A, "student": SUB.student, "notebook": "one"}}
+    integrity.RecordFlags(config=course.config).preprocess(nbformat.v4.new_notebook(), resources)
+    mine = [
+        Flag(kinds.TEST_CELL_DELETED, "one", "t1"),
+        Flag(kinds.TAMPERING, "one", "numpy.testing.assert_allclose was replaced"),
+    ]
+    assert integrity.RESULTS.pop(key) == mine
+    record = ledger.load(A, SUB.student)
+    assert record["flags"] == [
+        "one: test cell deleted: t1",
+        "one: tampering: numpy.testing.assert_allclose was replaced",
+        "two: tampering: y",
+    ]
+    assert kinds.from_record(record) == [*mine, Flag(kinds.UNCLASSIFIED, "two", "tampering: y")]
+    assert key not in integrity.STATIC and key not in integrity.CANARIES
