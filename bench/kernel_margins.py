@@ -1344,14 +1344,15 @@ def _exactness(seed):
     out["mse grad norms vs direct"] = _rel(
         got, [np.linalg.norm(m.grads["W"]) for m in nn.linear_layers(model)]
     )
-    from vanishing.telemetry import _norm, mean_std
+    from vanishing.functional import norm
+    from vanishing.telemetry import mean_std
 
     worst_n = worst_s = 0.0
     for scale in (1e-30, 1e-20, 1.0, 1e20, 1e30):
         a64 = np.random.default_rng(0).standard_normal(4096) * scale
         a32 = a64.astype(np.float32)
         ref = a32.astype(np.float64)
-        worst_n = max(worst_n, _rel(_norm(a32), np.linalg.norm(ref)))
+        worst_n = max(worst_n, _rel(norm(a32), np.linalg.norm(ref)))
         worst_s = max(worst_s, _rel(mean_std(a32)[1], ref.std()))
     out["float32 extremes: norm rel. error"] = worst_n
     out["float32 extremes: std rel. error"] = worst_s
