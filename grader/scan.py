@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable
 
 from nbformat.notebooknode import NotebookNode
-from nbgrader import utils
 
 #: Names the test cells rely on, and the module each must be.
 RELIED_ON = {
@@ -372,5 +371,12 @@ def scan_code(
 
 
 def student_sources(nb: NotebookNode) -> list[str]:
-    """Code cells that are not locked: what a student wrote or could have edited."""
-    return [c.source for c in nb.cells if c.cell_type == "code" and not utils.is_locked(c)]
+    """Code cells that are not locked: what a student wrote or could have edited.
+
+    The cell's own ``locked`` flag, not ``nbgrader.utils.is_locked``, which calls every test
+    cell locked: a test cell the student unlocked and filled is scanned too."""
+    return [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("locked")
+    ]

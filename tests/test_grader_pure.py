@@ -26,7 +26,7 @@ from grader.course import Course, Submission, course_config
 from grader.flags import Flag
 from grader.late import PerDayPenalty
 from grader.ledger import Ledger
-from grader.scan import TOO_LARGE, scan_code
+from grader.scan import TOO_LARGE, scan_code, student_sources
 from grader.staging import stage
 from grader.submission import Outcome, failure_reason, fingerprint, settings_key
 
@@ -338,3 +338,12 @@ def test_record_flags_keeps_the_other_notebooks_flags_of_a_plain_nbgrader_run(co
     ]
     assert kinds.from_record(record) == [*mine, Flag(kinds.UNCLASSIFIED, "two", "tampering: y")]
     assert key not in integrity.STATIC and key not in integrity.CANARIES
+
+
+def test_a_test_cell_the_student_unlocked_is_scanned():
+    test = nbformat.v4.new_code_cell("grading.check = print")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "locked": False, "points": 1}
+    locked = nbformat.v4.new_code_cell("grading.check = len")
+    locked.metadata["nbgrader"] = {"grade": True, "grade_id": "u", "locked": True, "points": 1}
+    nb = nbformat.v4.new_notebook(cells=[test, locked, nbformat.v4.new_code_cell("x = 1")])
+    assert student_sources(nb) == ["grading.check = print", "x = 1"]
