@@ -41,7 +41,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # cells back and records each change as a flag (grader.integrity.RecordedOverwriteCells).
 # While the notebook runs, the kernel is sandboxed whenever
 # this process can make a sandbox (root on Linux; otherwise a loud warning) and its output is
-# capped (grader.sandbox.GradingExecute), and check cells look for tampering
+# capped (grader.sandbox_kernel.GradingExecute), and check cells look for tampering
 # (InsertCanaries/CollectCanaries). Last, the flags go to the grading ledger (RecordFlags),
 # where `python -m grader export` shows them.
 c.Autograde.sanitize_preprocessors = [
@@ -54,7 +54,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.Autograde.autograde_preprocessors = [
     "grader.integrity.InsertCanaries",
-    "grader.sandbox.GradingExecute",
+    "grader.sandbox_kernel.GradingExecute",
     "grader.integrity.CollectCanaries",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

@@ -13,8 +13,8 @@ grading process (:func:`policy_for`, :func:`prepare`):
 * :class:`Limits`: the resource limits; :data:`KEEP_ENV`: the environment it keeps.
 
 The mechanism that applies it lives beside it: :mod:`grader.sandbox_kernel` (the kernel
-manager and nbgrader's ``Execute`` step, :class:`GradingExecute`, still importable from
-here as ``grader.sandbox.GradingExecute``, the name ``grader/nbgrader_config.py`` uses) and
+manager and nbgrader's ``Execute`` step, ``GradingExecute``, which
+``grader/nbgrader_config.py`` names) and
 ``grader/_sandbox_launch.py`` (the namespaces, mounts, limits and user switch, stdlib only).
 Why the sandbox is hand-rolled namespaces and not bubblewrap: ``docs/sandbox.md``.
 
@@ -309,12 +309,3 @@ WARNING = (
     "\nWARNING: it can read and write whatever this user can, including the gradebook."
     "\nWARNING: " + "!" * 70
 )
-
-
-def __getattr__(name: str):
-    # the mechanism imports this module, so it is imported on first use, not at the top
-    if name in ("GradingExecute", "SandboxKernelManager"):
-        from grader import sandbox_kernel
-
-        return getattr(sandbox_kernel, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ nbgrader's ``Execute`` preprocessor starts one Jupyter kernel per notebook throu
 ``jupyter_client`` kernel manager. :class:`SandboxKernelManager` is that kernel manager with
 three changes, and :class:`GradingExecute` is ``Execute`` using it whenever it can (every
 autograde path goes through it: it is configured in ``grader/nbgrader_config.py`` as
-``grader.sandbox.GradingExecute``):
+``grader.sandbox_kernel.GradingExecute``):
 
 * the kernel talks ZMQ over unix sockets (``transport="ipc"``) in a private directory, so it
   needs no network at all;

@@ -1,6 +1,6 @@
 """Test cells in a second kernel, out of the student's reach.
 
-Under autograding, :class:`grader.sandbox.GradingExecute` runs a notebook in two kernels:
+Under autograding, :class:`grader.sandbox_kernel.GradingExecute` runs a notebook in two kernels:
 
 * the **student kernel** runs every cell except the test cells: the learner's answers, the
   notebook's experiments, the integrity checks (:mod:`grader.integrity`, a second line);
@@ -153,7 +153,7 @@ def source_notebook(config, resources: dict) -> Path:
 
 
 class SplitKernels:
-    """The two-kernel run of :class:`grader.sandbox.GradingExecute` (a mixin: it uses the
+    """The two-kernel run of :class:`grader.sandbox_kernel.GradingExecute` (a mixin: it uses the
     kernel management and cell execution of nbclient's ``NotebookClient``)."""
 
     def _split_plan(self, resources: dict) -> Plan | None:

@@ -209,7 +209,7 @@ def test_widget_state_counts_toward_the_notebook_cap():
 def test_the_configured_caps_reach_the_grading_step():
     from traitlets.config import Config
 
-    from grader.sandbox import GradingExecute
+    from grader.sandbox_kernel import GradingExecute
 
     cfg = Config()
     cfg.GradingExecute.max_cell_output_bytes = 123

@@ -182,15 +182,14 @@ def test_policy_for_takes_a_slot_once_and_hides_the_course(tmp_path, monkeypatch
         sandbox.policy_for(cd)
 
 
-def test_the_execute_step_is_still_named_from_the_policy_module():
+def test_the_configured_execute_step_is_the_sandboxed_one():
     from traitlets.utils.importstring import import_item
 
-    from grader.sandbox_kernel import GradingExecute, SandboxKernelManager
+    from grader.course import course_config
+    from grader.sandbox_kernel import GradingExecute
 
-    assert import_item("grader.sandbox.GradingExecute") is GradingExecute
-    assert sandbox.SandboxKernelManager is SandboxKernelManager
-    with pytest.raises(AttributeError):
-        sandbox.NoSuchThing  # noqa: B018
+    steps = course_config().Autograde.autograde_preprocessors
+    assert [import_item(s) for s in steps].count(GradingExecute) == 1, steps
 
 
 # --- the zip checks -------------------------------------------------------------------------
