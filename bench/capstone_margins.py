@@ -180,8 +180,8 @@ def measure(seeds: int) -> dict:
 def child(kernel: str, seeds: int) -> dict:
     env = dict(os.environ, OPENBLAS_CORETYPE=kernel, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     code = (
-        "import json, sys; sys.path.insert(0, 'bench'); import capstone_margins as m; "
-        f"print(json.dumps(m.measure({seeds})))"
+        f"import json, runpy; m = runpy.run_path({os.path.abspath(__file__)!r}); "
+        f"print(json.dumps(m['measure']({seeds})))"
     )
     res = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

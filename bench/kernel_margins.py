@@ -23,6 +23,7 @@ time; ``--merge FILE --only GROUP`` re-measures some groups into saved values.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -37,6 +38,16 @@ import numpy as np
 
 KERNELS = ("Haswell", "SkylakeX", "Sandybridge", "Zen")
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _test_module(name: str):
+    """A module of ``tests/`` (its fixed streams), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 OUT = ROOT / "bench" / "KERNEL-MARGINS.md"
 
 
@@ -1221,8 +1232,7 @@ def _rel(a, b) -> float:
 def _telemetry(seed):
     """The exactness checks of tests/test_telemetry.py and test_train.py's clipping test: the
     largest relative error against its rtol (same fixed streams as the tests)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import test_telemetry as TT
+    TT = _test_module("test_telemetry")
 
     from vanishing import losses, nn, optim, telemetry
     from vanishing.train import fit
@@ -1279,8 +1289,7 @@ def _telemetry(seed):
 @group("exactness", 1)
 def _exactness(seed):
     """The remaining rtol checks on fixed streams: largest relative error against the rtol."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import test_telemetry as TT
+    TT = _test_module("test_telemetry")
 
     from vanishing import gradcheck, losses, nn, optim, telemetry
     from vanishing.experiments import exploding as E

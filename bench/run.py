@@ -16,17 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+# siblings in bench/ (sys.path[0] when this script runs)
+import bench_budgets
+import bench_explorer
+import bench_telemetry
+import bench_train_step
+import notebooks
+import scaling
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import bench_budgets  # noqa: E402
-import bench_explorer  # noqa: E402
-import bench_telemetry  # noqa: E402
-import bench_train_step  # noqa: E402
-import numpy as np  # noqa: E402
-import scaling  # noqa: E402
-
-import notebooks  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str, bool | None]] = []
 

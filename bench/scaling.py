@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
 from bench_train_step import package, step_flops  # noqa: E402
 
 DEPTHS = (10, 25, 50, 100)
