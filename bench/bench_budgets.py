@@ -15,14 +15,12 @@ warm-up run of each.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 IPYTHON_CELLS = ["x = 1\n" + "x?\n" * 2000, "y = 1\n" + "z = !ls\n" * 2000]
 PLAIN_CELLS = ["x = 1\n" + "x = 2\n" * 2000, "y = 1\n" + "z = y\n" * 2000]

@@ -21,13 +21,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "adversarial"))
-import corpus  # noqa: E402
+from grader import sandbox
+from grader.course import Course, course_config
+from grader.ledger import Ledger
 
-from grader import sandbox  # noqa: E402
-from grader.course import Course, course_config  # noqa: E402
-from grader.ledger import Ledger  # noqa: E402
+import corpus  # tests/adversarial/corpus.py (on pytest's pythonpath, pyproject.toml)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 NB00 = corpus.NB00

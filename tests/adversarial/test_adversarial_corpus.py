@@ -23,9 +23,10 @@ import threading
 import time
 from pathlib import Path
 
-import corpus
 import nbformat
 import pytest
+
+import corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 
