@@ -34,6 +34,9 @@ only accepted together with ``init`` (the patient's initialiser is not on show);
 (the initial bias of every hidden layer, replacing the patient's); ``batchnorm``,
 ``residual`` (bool); ``optimizer`` (``"sgd"`` or ``"adam"``); ``lr`` (> 0); ``clip``
 (global gradient-norm clip, ``None`` for none).
+
+About 410 lines: the diagnosis rules live in :mod:`.diagnosis`; ``__all__`` re-exports them,
+because notebook 09 and its checks reach the whole capstone through this one module.
 """
 
 from __future__ import annotations
