@@ -7,6 +7,9 @@
   96,000 ``[`` and ``]`` with a ``<script>``, against an answer of as many plain letters.
 * ``capstone.treat`` (the capstone's one training run, which a fix test repeats 10 times),
   against one plain ``fit_split`` of the same network on the same data for the same steps.
+* ``grader.collect.collect`` of an LMS zip holding three compression bombs (48 MiB of zeros,
+  a bomb inside a nested zip, 8 MiB whose headers say 100 bytes) and one notebook, against
+  an honest zip of the same four names holding one small notebook each.
 
 Each figure is the median of a few repeats, run in turns with its reference after one
 warm-up run of each.
@@ -88,15 +91,84 @@ def measure_treat(repeats: int = 5) -> dict:
     return {"treat_s": treat, "fit_s": fit, "ratio": treat / fit}
 
 
+NB = "00_backprop_refresher"
+NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+BOMB_NAMES = [f"subs/bob_{NB}.ipynb", f"subs/cy_{NB}.zip", f"subs/liar_{NB}.ipynb",
+              f"subs/ada_{NB}.ipynb"]  # fmt: skip
+
+
+def _zeros(zf, name: str, mib: int) -> None:
+    with zf.open(name, "w") as fh:
+        for _ in range(mib):
+            fh.write(bytes(2**20))
+
+
+def _bomb_archive(path: Path) -> Path:
+    """The archive of tests/test_collect.py's bomb test: the liar's headers say 100 bytes."""
+    import io
+    import struct
+    import zipfile
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
+        _zeros(zf, f"eve_{NB}.ipynb", 16)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        _zeros(zf, BOMB_NAMES[0], 48)
+        zf.writestr(BOMB_NAMES[1], inner.getvalue())
+        zf.writestr(BOMB_NAMES[2], bytes(8 * 2**20))
+        zf.writestr(BOMB_NAMES[3], NOTEBOOK)
+    data = bytearray(path.read_bytes())
+    name = BOMB_NAMES[2].encode()
+    for sig, name_at, size_at in ((b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)):
+        pos = 0
+        while True:
+            pos = data.index(sig, pos)
+            if data[pos + name_at :].startswith(name):
+                break
+            pos += 1
+        data[pos + size_at : pos + size_at + 4] = struct.pack("<I", 100)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def measure_collect(repeats: int = 5) -> dict:
+    import shutil
+    import tempfile
+    import zipfile
+
+    from grader.collect import collect
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        bombs = _bomb_archive(tmp / "bombs.zip")
+        honest = tmp / "honest.zip"
+        with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in BOMB_NAMES:
+                zf.writestr(name.replace(".zip", ".ipynb"), NOTEBOOK)
+
+        def run(archive: Path):
+            out = tmp / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            (out / "staging").mkdir(parents=True)
+            return collect(archive, NB, out / "submitted", out / "staging")
+
+        assert run(bombs).students == ["ada"] and len(run(honest).students) == 4
+        bad, ref = _median_seconds(lambda: run(bombs), lambda: run(honest), repeats)
+    return {"bombs_s": bad, "honest_s": ref, "ratio": bad / ref}
+
+
 def main() -> dict:
-    out = {"scan": measure_scan(), "feedback": measure_feedback(), "treat": measure_treat()}
-    s, f, t = out["scan"], out["feedback"], out["treat"]
+    out = {"scan": measure_scan(), "feedback": measure_feedback(), "treat": measure_treat(),
+           "collect": measure_collect()}  # fmt: skip
+    s, f, t, c = out["scan"], out["feedback"], out["treat"], out["collect"]
     print(f"scan, IPython cells vs plain: {s['ipython_s']:.3f} s / {s['plain_s']:.3f} s = "
           f"{s['ratio']:.2f}x")  # fmt: skip
     print(f"feedback markdown, brackets vs letters: {f['hostile_s']:.3f} s / "
           f"{f['plain_s']:.3f} s = {f['ratio']:.2f}x")  # fmt: skip
     print(f"capstone.treat vs plain fit: {t['treat_s']:.3f} s / {t['fit_s']:.3f} s = "
           f"{t['ratio']:.2f}x")  # fmt: skip
+    print(f"collect, three bombs vs an honest zip: {c['bombs_s']:.3f} s / {c['honest_s']:.3f} s"
+          f" = {c['ratio']:.1f}x")  # fmt: skip
     return out
 
 

@@ -18,7 +18,6 @@ import stat
 import struct
 import subprocess
 import sys
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -199,12 +198,10 @@ def test_bombs_are_refused_quickly_in_little_memory(course, tmp_path):
     assert archive.stat().st_size < 200_000
 
     tracemalloc.start()
-    start = time.perf_counter()
     report, text = run(course, tmp_path, archive)
-    seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert seconds < 5, seconds
+    # its time against an honest zip of the same names is a row of bench/bench_budgets.py
     assert peak < 16 * 2**20, peak
     assert submitted_files(course.root) == {f"ada/{NB}/{NB}.ipynb": NOTEBOOK}
     assert f"subs/bob_{NB}.ipynb: expands more than 200 times (a compression bomb?)" in text
