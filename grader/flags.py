@@ -26,6 +26,8 @@ TEST_CELL_RETYPED = "test cell type changed"
 TEST_CELL_POINTS = "test cell points changed"
 TEST_CELL_EDITED = "test cell edited (checksum mismatch)"
 NO_RELEASE = "could not compare with the release"
+# nbgrader metadata on a cell the gradebook does not know (grader.integrity.StaticChecks)
+FOREIGN_CELL = "nbgrader metadata removed from a cell not in the release"
 # the staged copy of a submission (grader.staging)
 INVALID_NOTEBOOK = "invalid notebook (scored 0)"
 RENAMED_NOTEBOOK = "renamed notebook"
@@ -45,7 +47,7 @@ _TEXT = {
 
 KINDS = (
     SUSPICIOUS_CODE, TAMPERING, TEST_CELL_DELETED, TEST_CELL_RETYPED, TEST_CELL_POINTS,
-    TEST_CELL_EDITED, NO_RELEASE, INVALID_NOTEBOOK, RENAMED_NOTEBOOK, EXTRA_NOTEBOOK,
+    TEST_CELL_EDITED, NO_RELEASE, FOREIGN_CELL, INVALID_NOTEBOOK, RENAMED_NOTEBOOK, EXTRA_NOTEBOOK,
     MISSING_NOTEBOOK, SKIPPED_ENTRY, BAD_TIMESTAMP, UNCLASSIFIED,
 )  # fmt: skip
 

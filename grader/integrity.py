@@ -26,6 +26,7 @@ checks, is what keeps student code away from the grades.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -271,6 +272,43 @@ def _key(resources: ResourcesDict) -> tuple[str, str, str]:
     return (info.get("assignment", ""), info.get("student", ""), info.get("notebook", ""))
 
 
+def source_cells(resources: ResourcesDict) -> dict[str, bool]:
+    """``{grade_id: locked}`` of the notebook's cells in the gradebook (the source notebook's
+    cells with nbgrader metadata); empty if the gradebook does not know the notebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    info = resources.get("nbgrader", {})
+    if not info.get("db_url"):
+        return {}
+    with Gradebook(info["db_url"]) as gb:
+        try:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+        except MissingEntry:
+            return {}
+        return {c.name: bool(c.locked) for c in notebook.source_cells}
+
+
+def strip_foreign_metadata(nb: NotebookNode, known: Iterable[str]) -> list[str]:
+    """Remove the nbgrader metadata of every cell whose ``grade_id`` is missing or not one of
+    ``known`` (a cell the student made and marked as a test, locked or answer cell, or whose
+    id they changed); such a cell then runs as the student's code. Without this, nbgrader's
+    own steps stop on it (``KeyError: 'grade_id'``) and the student gets no grade.
+    Returns what was removed, one line per cell."""
+    known = set(known)
+    removed = []
+    for i, c in enumerate(nb.cells):
+        meta = c.get("metadata", {}).get("nbgrader")
+        if not meta or meta.get("grade_id") in known:
+            continue
+        marks = [k for k in ("grade", "solution", "locked", "task") if meta.get(k)]
+        if not marks and "grade_id" not in meta:
+            continue  # e.g. only a schema_version: nothing nbgrader acts on
+        gid = meta.get("grade_id")
+        removed.append(f"cell {i + 1}" + (f" ({gid})" if gid else "") + f": {', '.join(marks)}")
+        del c.metadata["nbgrader"]
+    return removed
+
+
 def _coursedir(config):
     from nbgrader.coursedir import CourseDirectory
 
@@ -278,17 +316,23 @@ def _coursedir(config):
 
 
 class StaticChecks(NbGraderPreprocessor):
-    """First step of autograde's sanitising pass, before anything is changed: scan the
-    student's code (:func:`scan_code`). :class:`RecordedOverwriteCells` adds what it finds
-    about the test cells."""
+    """First step of autograde's sanitising pass: take the nbgrader metadata off cells the
+    gradebook does not know (:func:`strip_foreign_metadata`), then scan the student's code
+    (:func:`scan_code`): every code cell but those ``OverwriteCells`` will put back.
+    :class:`RecordedOverwriteCells` adds what it finds about the test cells."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         from grader.sandbox import REPOSITORY
 
         cd = _coursedir(self.config)
         forbidden = sorted({str(Path(cd.root).resolve()), str(REPOSITORY)})
-        found = scan_code(student_sources(nb), forbidden)
-        STATIC[_key(resources)] = [Flag(kinds.SUSPICIOUS_CODE, "", f) for f in found]
+        cells = source_cells(resources)
+        foreign = strip_foreign_metadata(nb, cells) if cells else []
+        restored = {name for name, locked in cells.items() if locked}
+        found = scan_code(student_sources(nb, restored), forbidden)
+        STATIC[_key(resources)] = [Flag(kinds.FOREIGN_CELL, "", f) for f in foreign] + [
+            Flag(kinds.SUSPICIOUS_CODE, "", f) for f in found
+        ]
         return nb, resources
 
 

@@ -370,13 +370,18 @@ def scan_code(
     return list(flags) + stopped[:1]
 
 
-def student_sources(nb: NotebookNode) -> list[str]:
-    """Code cells that are not locked: what a student wrote or could have edited.
+def student_sources(nb: NotebookNode, restored: Iterable[str] = ()) -> list[str]:
+    """Code cells a student wrote or could have edited: every code cell but those nbgrader's
+    ``OverwriteCells`` puts back, which are the cells whose ``grade_id`` is one of
+    ``restored``, the locked cells of the gradebook (:func:`grader.integrity.source_cells`).
 
-    The cell's own ``locked`` flag, not ``nbgrader.utils.is_locked``, which calls every test
-    cell locked: a test cell the student unlocked and filled is scanned too."""
+    Neither the cell's own ``locked`` flag (the student can set it on any cell) nor
+    ``nbgrader.utils.is_locked`` (it calls every test cell locked, unlocked and filled or
+    not) decides: only what the gradebook will restore is left out."""
+    restored = set(restored)
     return [
         c.source
         for c in nb.cells
-        if c.cell_type == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("locked")
+        if c.cell_type == "code"
+        and c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in restored
     ]

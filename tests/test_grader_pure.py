@@ -340,10 +340,60 @@ def test_record_flags_keeps_the_other_notebooks_flags_of_a_plain_nbgrader_run(co
     assert key not in integrity.STATIC and key not in integrity.CANARIES
 
 
-def test_a_test_cell_the_student_unlocked_is_scanned():
-    test = nbformat.v4.new_code_cell("grading.check = print")
+def test_the_scan_leaves_out_only_the_cells_the_gradebook_restores():
+    test = nbformat.v4.new_code_cell("grading.check = print")  # unlocked by the student
     test.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "locked": False, "points": 1}
     locked = nbformat.v4.new_code_cell("grading.check = len")
     locked.metadata["nbgrader"] = {"grade": True, "grade_id": "u", "locked": True, "points": 1}
-    nb = nbformat.v4.new_notebook(cells=[test, locked, nbformat.v4.new_code_cell("x = 1")])
-    assert student_sources(nb) == ["grading.check = print", "x = 1"]
+    mine = nbformat.v4.new_code_cell("grading.check = min")  # marked locked by the student
+    mine.metadata["nbgrader"] = {"locked": True}
+    made_up = nbformat.v4.new_code_cell("grading.check = max")
+    made_up.metadata["nbgrader"] = {"grade_id": "v", "locked": True}
+    nb = nbformat.v4.new_notebook(
+        cells=[test, locked, mine, made_up, nbformat.v4.new_code_cell("x = 1")]
+    )
+    everything = [c.source for c in nb.cells]
+    assert student_sources(nb, restored={"t", "u"}) == everything[2:]
+    assert student_sources(nb) == everything
+
+
+def test_the_source_cells_are_the_gradebooks(tmp_path):
+    from nbgrader.api import Gradebook, SourceCell
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment("a")
+        nb = gb.add_notebook("n", "a")
+        for name, locked in (("readme", True), ("answer", False), ("test", True)):
+            gb.db.add(SourceCell(name=name, cell_type="code", locked=locked, notebook=nb))
+        gb.db.commit()
+    info = {"db_url": url, "assignment": "a", "notebook": "n"}
+    assert integrity.source_cells({"nbgrader": info}) == {
+        "readme": True, "answer": False, "test": True
+    }  # fmt: skip
+    assert integrity.source_cells({"nbgrader": {**info, "notebook": "other"}}) == {}
+    assert integrity.source_cells({}) == {}
+
+
+def test_nbgrader_metadata_comes_off_cells_the_gradebook_does_not_know():
+    def code(source, **meta):
+        c = nbformat.v4.new_code_cell(source)
+        if meta:
+            c.metadata["nbgrader"] = meta
+        return c
+
+    cells = [
+        code("answer", grade_id="answer", solution=True, locked=False),
+        code("mine", locked=True),  # made by the student, marked locked
+        code("made up", grade_id="test_x", grade=True, points=5, locked=True),
+        code("renamed", grade_id="answer_2", solution=True),
+        code("plain"),
+        code("versioned", schema_version=3),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    removed = integrity.strip_foreign_metadata(nb, {"answer", "test"})
+    assert removed == [
+        "cell 2: locked", "cell 3 (test_x): grade, locked", "cell 4 (answer_2): solution"
+    ]  # fmt: skip
+    assert [bool(c.metadata.get("nbgrader")) for c in nb.cells] == [1, 0, 0, 0, 0, 1]
+    assert [c.source for c in nb.cells] == [c.source for c in cells]

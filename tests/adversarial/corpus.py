@@ -359,12 +359,41 @@ SCAN_BOMB = "x = 1\n" + "x?\n" * 2000  # IPython's transformation is quadratic i
 
 
 def scan_bomb(ctx):
-    # a test cell, unlocked by the student and filled with IPython help requests: the static
-    # scan reads it (took 187 s before it was bounded); OverwriteCells then restores the test
+    # IPython help requests, in a test cell the student unlocked (OverwriteCells restores it,
+    # so the scan leaves it out) and in a new cell the student marked locked (nothing
+    # restores it, so the scan reads it: it took 187 s before it was bounded)
     nb = copy_nb(ctx["source"])
     t = cell(nb, "test_linear_backward")
     t.metadata["nbgrader"]["locked"] = False
     t.source = SCAN_BOMB
+    nb.cells.insert(nb.cells.index(t), _self_locked(SCAN_BOMB))
+    return _files(nb)
+
+
+def _self_locked(code: str, **nbgrader) -> nbformat.NotebookNode:
+    """A new code cell the student marked locked, as if it were the course's."""
+    c = nbformat.v4.new_code_cell(code)
+    c.metadata["nbgrader"] = {"locked": True, **nbgrader}
+    c.metadata["editable"] = False
+    return c
+
+
+def self_locked_patch(ctx):
+    # patches in new cells the student marked locked, one with a test cell's made-up id
+    nb = copy_nb(ctx["release"])
+    at = nb.cells.index(cell(nb, "numerical_gradient"))
+    nb.cells[at:at] = [
+        _self_locked(
+            "import vanishing.grading as _vg\n"
+            "_vg.check = lambda exercise, fn, *args, expected=None, **kw: expected\n"
+        ),
+        _self_locked(
+            "from numpy import testing as _t\n_t.assert_allclose = lambda *a, **k: None\n",
+            grade_id="test_not_in_the_gradebook",
+            grade=True,
+            points=0,
+        ),
+    ]
     return _files(nb)
 
 
@@ -657,7 +686,21 @@ CASES: dict[str, Case] = {
     "forged_console": Case(forged_console, MAX, sandbox_only="nothing reaches the console"),
     "display_flood": Case(display_flood, MAX),
     "error_flood": Case(error_flood, 6.0),
-    "scan_bomb": Case(scan_bomb, MAX, flags=["checksum mismatch): test_linear_backward"]),
+    "scan_bomb": Case(
+        scan_bomb,
+        MAX,
+        flags=["checksum mismatch): test_linear_backward", "cell not in the release: cell"],
+    ),
+    "self_locked_patch": Case(  # nbgrader stopped on both cells (KeyError: 'grade_id') before
+        self_locked_patch,
+        0.0,
+        flags=[
+            "cell not in the release: cell",
+            "(test_not_in_the_gradebook): grade, locked",
+            "patches _vg.check",
+            "patches _t.assert_allclose",
+        ],
+    ),
     "bracket_answer": Case(bracket_answer, MAX),
     "echo_hidden": Case(echo_hidden, 5.0),
     "html_script": Case(html_script, MAX),

@@ -243,17 +243,16 @@ def test_the_static_scan_is_bounded(batch):
     path = batch.course.directory("submitted", "scan_bomb", NB00) / f"{NB00}.ipynb"
     sources = student_sources(nbformat.read(path, as_version=4))
     assert corpus.SCAN_BOMB in sources
-    start = time.perf_counter()
-    flags = scan_code(sources)
-    assert time.perf_counter() - start < 5, flags  # 187 s before the scan was bounded
+    assert scan_code(sources) == []  # read, not refused: it took 187 s before it was bounded;
+    # its time against plain cells is a row of bench/bench_budgets.py
 
 
 @pytest.mark.parametrize("name", corpus.FEEDBACK_CASES)
-def test_feedback_is_bounded_in_size_and_time(batch, name):
-    seconds, path = batch.feedback[name]
+def test_feedback_is_bounded_in_size(batch, name):
+    _, path = batch.feedback[name]
     assert path.exists(), path
     assert path.stat().st_size < 6_000_000, path.stat().st_size  # 200 MB before the caps
-    assert seconds < 30, seconds  # 45-96 s for the bracket answer before
+    # its time (45-96 s for the bracket answer before) is a row of bench/bench_budgets.py
 
 
 def _hidden_lines(batch) -> list[str]:
