@@ -297,7 +297,7 @@ def strip_foreign_metadata(nb: NotebookNode, known: Iterable[str]) -> list[str]:
     known = set(known)
     removed = []
     for i, c in enumerate(nb.cells):
-        meta = c.get("metadata", {}).get("nbgrader")
+        meta = _meta(c)
         if not meta or meta.get("grade_id") in known:
             continue
         marks = [k for k in ("grade", "solution", "locked", "task") if meta.get(k)]

@@ -173,13 +173,12 @@ def write_zeros(zf: zipfile.ZipFile, name: str, mib: int) -> None:
             fh.write(block)
 
 
-def test_bombs_are_refused_quickly_in_little_memory(course, tmp_path):
+def bomb_archive(archive: Path) -> Path:
     """A 48 MiB file of zeros (49 kB compressed), a bomb inside a zip, a bomb whose headers
-    say it is 100 bytes: refused after reading about a MiB, in a few MiB of memory."""
+    say it is 100 bytes, and one notebook (ada's); also timed by bench/bench_budgets.py."""
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
         write_zeros(zf, f"eve_{NB}.ipynb", 16)
-    archive = tmp_path / "subs.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         write_zeros(zf, f"subs/bob_{NB}.ipynb", 48)
         zf.writestr(entry(f"subs/cy_{NB}.zip"), inner.getvalue())
@@ -195,6 +194,13 @@ def test_bombs_are_refused_quickly_in_little_memory(course, tmp_path):
         assert data[pos + size_at : pos + size_at + 4] == struct.pack("<I", 8 * 2**20)
         data[pos + size_at : pos + size_at + 4] = struct.pack("<I", 100)
     archive.write_bytes(bytes(data))
+    return archive
+
+
+def test_bombs_are_refused_quickly_in_little_memory(course, tmp_path):
+    """The bombs of :func:`bomb_archive`: refused after reading about a MiB, in a few MiB of
+    memory."""
+    archive = bomb_archive(tmp_path / "subs.zip")
     assert archive.stat().st_size < 200_000
 
     tracemalloc.start()
